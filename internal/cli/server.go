@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tugcluster/tug/pkg/cluster"
+)
+
+type serverFlags struct {
+	opts     cluster.Options
+	logLevel slog.Level
+}
+
+func newServerCommand() *cobra.Command {
+	f := &serverFlags{opts: cluster.Options{
+		ServiceCIDR:   cluster.DefaultServiceCIDR,
+		PodCIDR:       cluster.DefaultPodCIDR,
+		NodePortRange: cluster.DefaultNodePortRange,
+	}}
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the control plane: etcd, the Kubernetes API server and its HTTPS endpoint",
+		Long: "Runs a tug server. On first start it creates a CA, certificates, a join token and an " +
+			"admin kubeconfig in the data directory; later starts reuse them. Stops gracefully on " +
+			"SIGINT or SIGTERM.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServer(cmd, f)
+		},
+	}
+	fl := cmd.Flags()
+	o := &f.opts
+	fl.StringVar(&o.DataDir, "data-dir", dataDirDefault(), "directory for certificates, etcd data, token and kubeconfig (default from $"+DataDirEnv+")")
+	fl.StringVar(&o.Listen, "listen", cluster.DefaultListen, "address the API server listens on")
+	fl.StringVar(&o.AdvertiseAddress, "advertise-address", "", "IP address other machines reach this server at (added to the serving certificate)")
+	fl.StringSliceVar(&o.ExtraSANs, "tls-san", nil, "extra host names or IP addresses for the serving certificate (repeatable, comma-separated)")
+	fl.StringSliceVar(&o.EtcdEndpoints, "etcd-endpoints", nil, "external etcd client URLs; when empty an embedded etcd runs under <data-dir>/etcd")
+	fl.StringVar(&o.EtcdCAFile, "etcd-cafile", "", "CA bundle verifying external etcd servers")
+	fl.StringVar(&o.EtcdCertFile, "etcd-certfile", "", "client certificate for external etcd")
+	fl.StringVar(&o.EtcdKeyFile, "etcd-keyfile", "", "client key for external etcd")
+	fl.IntVar(&o.EtcdClientPort, "etcd-client-port", 2379, "embedded etcd client port on 127.0.0.1 (0 picks a free port)")
+	fl.IntVar(&o.EtcdPeerPort, "etcd-peer-port", 2380, "embedded etcd peer port on 127.0.0.1 (0 picks a free port)")
+	fl.Var(prefixValue{&o.ServiceCIDR}, "service-cidr", "CIDR Service addresses are allocated from")
+	fl.Var(prefixValue{&o.PodCIDR}, "pod-cidr", "CIDR of the pod network")
+	fl.Var(portRangeValue{&o.NodePortRange}, "service-node-port-range", "ports NodePort Services are allocated from")
+	fl.Var(levelValue{&f.logLevel}, "log-level", "log level: debug, info, warn or error")
+	return cmd
+}
+
+func runServer(cmd *cobra.Command, f *serverFlags) error {
+	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: f.logLevel}))
+	opts := f.opts
+	opts.Logger = logger
+	c, err := cluster.New(opts)
+	if err != nil {
+		return err
+	}
+
+	parent := cmd.Context()
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	runDone := make(chan struct{})
+	defer close(runDone)
+	go func() {
+		select {
+		case <-c.Ready():
+			printReady(cmd.OutOrStdout(), c, opts.DataDir)
+		case <-ctx.Done():
+		case <-runDone:
+			return
+		}
+		select {
+		case <-ctx.Done():
+			// Restore default signal handling: a second signal ends
+			// the process at once if the graceful stop hangs.
+			stop()
+		case <-runDone:
+		}
+	}()
+	return c.Run(ctx)
+}
+
+func printReady(w io.Writer, c *cluster.Cluster, dataDir string) {
+	kubectl := "tug kubectl"
+	if dataDir != DefaultDataDir || os.Getenv(DataDirEnv) != "" {
+		kubectl = fmt.Sprintf("%s=%s tug kubectl", DataDirEnv, dataDir)
+	}
+	fmt.Fprintf(w, "tug server is ready at %s\n", c.URL())
+	fmt.Fprintf(w, "Admin kubeconfig: %s\n", c.KubeconfigPath())
+	fmt.Fprintf(w, "Try: %s get nodes\n", kubectl)
+}

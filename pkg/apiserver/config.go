@@ -1,0 +1,44 @@
+package apiserver
+
+import (
+	"crypto/x509"
+	"net/netip"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// User is an authenticated caller.
+type User struct {
+	Name   string
+	UID    string
+	Groups []string
+}
+
+// Config is everything the API server needs from its caller (pkg/cluster).
+type Config struct {
+	// Etcd is the client every resource store uses.
+	Etcd *clientv3.Client
+	// ClientCA verifies client certificates: CN is the user name, O the
+	// groups. Nil disables certificate authentication.
+	ClientCA *x509.CertPool
+	// Tokens maps bearer tokens to users.
+	Tokens map[string]User
+	// ServiceCIDR is where Service clusterIPs are allocated (10.43.0.0/16).
+	ServiceCIDR netip.Prefix
+	// NodePortMin and NodePortMax bound NodePort allocation (30000-32767).
+	NodePortMin, NodePortMax int32
+	// AdvertiseAddress and SecurePort are published as the endpoints of
+	// the `kubernetes` Service in the default namespace (skipped when the
+	// address is not set).
+	AdvertiseAddress netip.Addr
+	SecurePort       int32
+	// Version is reported on /version (gitVersion, e.g. "v1.37.2-tug").
+	Version string
+	// WatchCacheSize is how many recent events each resource's watch cache
+	// keeps for watches resuming from a resourceVersion (default 10,000).
+	WatchCacheSize int
+	// WatchBookmarkInterval is how often idle watches get a BOOKMARK
+	// (default one minute).
+	WatchBookmarkInterval time.Duration
+}

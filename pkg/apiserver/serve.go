@@ -1,0 +1,96 @@
+package apiserver
+
+import (
+	"net/http"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// serveAPI routes everything under /api and /apis.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	info, ok := parseRequest(r)
+	if !ok {
+		s.serveNotFound(w, r)
+		return
+	}
+	if s.serveDiscovery(w, r, info) {
+		return
+	}
+	res := s.lookup(info.Group, info.Version, info.Resource)
+	if res == nil {
+		s.serveNotFound(w, r)
+		return
+	}
+	gr := res.GroupResource()
+	if !s.isReady() {
+		s.writeError(w, r, apierrors.NewServiceUnavailable("the server is starting; try again shortly"), gr, info.Name)
+		return
+	}
+	if res.Namespaced && info.Namespace == "" && info.Name != "" {
+		// A namespaced object addressed without a namespace.
+		s.serveNotFound(w, r)
+		return
+	}
+	if !res.Namespaced && info.Namespace != "" {
+		s.serveNotFound(w, r)
+		return
+	}
+	req := &request{Request: r, w: w, info: info, res: res, s: s}
+	var err error
+	switch info.Subresource {
+	case "":
+		err = s.serveResource(req)
+	default:
+		err = s.serveSubresource(req)
+	}
+	if err != nil {
+		s.writeError(w, r, err, gr, info.Name)
+	}
+}
+
+func (s *Server) serveResource(req *request) error {
+	switch req.info.Verb {
+	case "get":
+		return s.get(req)
+	case "list":
+		return s.list(req)
+	case "watch":
+		return s.watch(req)
+	case "create":
+		if req.info.Name != "" {
+			return errMethodNotAllowed(req)
+		}
+		return s.create(req)
+	case "update":
+		return s.update(req, updateMain)
+	case "patch":
+		return s.patch(req, updateMain)
+	case "delete":
+		return s.delete(req)
+	case "deletecollection":
+		return s.deleteCollection(req)
+	}
+	return errMethodNotAllowed(req)
+}
+
+func errMethodNotAllowed(req *request) error {
+	return apierrors.NewMethodNotSupported(req.res.GroupResource(), req.Method)
+}
+
+func errNotFoundPath() error {
+	return &apierrors.StatusError{ErrStatus: metav1.Status{
+		Status: metav1.StatusFailure, Code: http.StatusNotFound, Reason: metav1.StatusReasonNotFound,
+		Message: "the server could not find the requested resource",
+		Details: &metav1.StatusDetails{},
+	}}
+}
+
+// request carries one API call through the handlers.
+type request struct {
+	*http.Request
+	w    http.ResponseWriter
+	info requestInfo
+	res  *resource
+	s    *Server
+}

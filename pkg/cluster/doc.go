@@ -1,0 +1,9 @@
+// Package cluster wires a tug server together: it prepares the data
+// directory (certificates, join token, admin kubeconfig), starts the embedded
+// etcd member or connects to an external etcd cluster, builds the API server
+// and serves it over HTTPS, and owns startup ordering (Ready) and shutdown.
+//
+// It constructs and connects components; it must not contain their logic.
+// Subpackages: pki (certificates), kubeconfig (admin kubeconfig file), token
+// (join token file).
+package cluster
