@@ -87,12 +87,18 @@ func checkPatchSyntax(pt types.PatchType, body []byte) error {
 
 // applyPatch applies a patch to the JSON form of current. Failures to
 // apply a well-formed patch are the client's: 422.
-func applyPatch(pt types.PatchType, patch []byte, current, schemaObj runtime.Object) ([]byte, error) {
+func applyPatch(pt types.PatchType, patch []byte, current, schemaObj runtime.Object) (out []byte, err error) {
+	// The patch libraries panic on some malformed operations (a replace
+	// without a value at the root, say): that is still the client's input.
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, patchFailed(fmt.Errorf("malformed patch: %v", r))
+		}
+	}()
 	cur, err := json.Marshal(current)
 	if err != nil {
 		return nil, err
 	}
-	var out []byte
 	switch pt {
 	case types.JSONPatchType:
 		p, err := jsonpatch.DecodePatch(patch)

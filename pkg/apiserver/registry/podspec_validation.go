@@ -170,4 +170,3 @@ func validateTolerations(tolerations []corev1.Toleration, path *field.Path) fiel
 func validateTaintEffect(effect corev1.TaintEffect, path *field.Path) field.ErrorList {
 	return validateEnum(effect, path, corev1.TaintEffectNoExecute, corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule)
 }
-
