@@ -85,7 +85,7 @@ func deletedStatus(r *resource, obj runtime.Object) *metav1.Status {
 	return &metav1.Status{
 		TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
 		Status:   metav1.StatusSuccess,
-		Details: &metav1.StatusDetails{Name: m.GetName(), Group: r.Group, Kind: r.Name, UID: m.GetUID()},
+		Details:  &metav1.StatusDetails{Name: m.GetName(), Group: r.Group, Kind: r.Name, UID: m.GetUID()},
 	}
 }
 

@@ -268,4 +268,3 @@ func TestDeleteCollection(t *testing.T) {
 		t.Fatalf("after deletecollection: %+v", list.Items)
 	}
 }
-
