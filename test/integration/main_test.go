@@ -78,6 +78,12 @@ func run(m *testing.M) int {
 	cluster.server, cluster.http, cluster.etcd = srv, hs, e.Client()
 	cluster.config = &rest.Config{Host: hs.URL, BearerToken: adminToken, QPS: 1000, Burst: 1000}
 	cluster.client = kubernetes.NewForConfigOrDie(cluster.config)
+	stopComponents, err := startComponents(ctx, cluster.config)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start components:", err)
+		return 1
+	}
+	defer stopComponents()
 	code := m.Run()
 	cancel()
 	<-done
