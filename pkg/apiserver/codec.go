@@ -116,7 +116,7 @@ func (c codecs) decode(contentType string, body []byte, want schema.GroupVersion
 	var res decodeResult
 	if err != nil {
 		if !runtime.IsStrictDecodingError(err) {
-			return res, badRequest("the body of the request could not be decoded: %s", decodeMessage(err))
+			return res, cannotBeHandled(gvk, want, err, body)
 		}
 		if sde, ok := runtime.AsStrictDecodingError(err); ok {
 			for _, e := range sde.Errors() {
@@ -153,6 +153,28 @@ func (c codecs) decodeOptions(contentType string, body []byte, into runtime.Obje
 		}
 	}
 	return nil
+}
+
+// cannotBeHandled is the 400 for a body that is not a valid object of the
+// expected kind, worded as Kubernetes words it: it names the kind the body
+// claimed, or quotes the start of a body that claimed none.
+func cannotBeHandled(got *schema.GroupVersionKind, want schema.GroupVersionKind, err error, body []byte) error {
+	if got != nil && got.Kind != "" {
+		return badRequest("%s in version %q cannot be handled as a %s: %s", got.Kind, got.Version, want.Kind, decodeMessage(err))
+	}
+	return badRequest("the object provided is unrecognized (must be of type %s): %s (%s)", want.Kind, decodeMessage(err), bodySummary(body))
+}
+
+// bodySummary quotes the start of a request body for an error message.
+func bodySummary(body []byte) string {
+	const maxLen = 30
+	switch {
+	case len(body) == 0:
+		return "<empty>"
+	case len(body) > maxLen:
+		return strings.ToValidUTF8(string(body[:maxLen]), "?") + " ..."
+	}
+	return strings.ToValidUTF8(string(body), "?")
 }
 
 func decodeMessage(err error) string {

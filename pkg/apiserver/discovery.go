@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 var (
@@ -72,7 +73,7 @@ func serverAddress(r *http.Request) string {
 func (s *Server) apiGroups() []metav1.APIGroup {
 	var groups []metav1.APIGroup
 	index := map[string]int{}
-	for _, r := range s.ordered {
+	for _, r := range s.servedGroupVersions() {
 		if r.Group == "" {
 			continue
 		}
@@ -98,6 +99,19 @@ func containsVersion(vs []metav1.GroupVersionForDiscovery, v string) bool {
 		}
 	}
 	return false
+}
+
+// servedGroupVersions lists the group version of every resource and then
+// of every review, in registration order (with repeats).
+func (s *Server) servedGroupVersions() []schema.GroupVersion {
+	gvs := make([]schema.GroupVersion, 0, len(s.ordered)+len(s.reviewsOrdered))
+	for _, r := range s.ordered {
+		gvs = append(gvs, r.GroupVersion())
+	}
+	for _, rv := range s.reviewsOrdered {
+		gvs = append(gvs, schema.GroupVersion{Group: rv.Group, Version: rv.Version})
+	}
+	return gvs
 }
 
 // resourceList is the APIResourceList of one group version, nil if unknown.
@@ -138,6 +152,15 @@ func (s *Server) resourceList(group, version string) *metav1.APIResourceList {
 		}
 		if r.Group == "" && r.Name == "namespaces" {
 			sub("finalize", "Namespace", metav1.Verbs{"update"}, "", "")
+		}
+	}
+	for _, rv := range s.reviewsOrdered {
+		if rv.Group == group && rv.Version == version {
+			found = true
+			list.APIResources = append(list.APIResources, metav1.APIResource{
+				Name: rv.Name, SingularName: rv.Singular, Namespaced: rv.Namespaced, Kind: rv.Kind,
+				Verbs: metav1.Verbs{"create"},
+			})
 		}
 	}
 	if !found {

@@ -5,6 +5,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // serveAPI routes everything under /api and /apis.
@@ -19,6 +20,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	res := s.lookup(info.Group, info.Version, info.Resource)
 	if res == nil {
+		if rv := s.lookupReview(info.Group, info.Version, info.Resource); rv != nil {
+			s.serveReview(w, r, info, rv)
+			return
+		}
 		s.serveNotFound(w, r)
 		return
 	}
@@ -75,7 +80,17 @@ func (s *Server) serveResource(req *request) error {
 }
 
 func errMethodNotAllowed(req *request) error {
-	return apierrors.NewMethodNotSupported(req.res.GroupResource(), req.Method)
+	return methodNotAllowed(req.res.GroupResource())
+}
+
+// methodNotAllowed is the 405 for a verb a resource does not serve, with
+// the message kubectl shows for it against Kubernetes.
+func methodNotAllowed(gr schema.GroupResource) error {
+	return &apierrors.StatusError{ErrStatus: metav1.Status{
+		Status: metav1.StatusFailure, Code: http.StatusMethodNotAllowed, Reason: metav1.StatusReasonMethodNotAllowed,
+		Message: "the server does not allow this method on the requested resource",
+		Details: &metav1.StatusDetails{Group: gr.Group, Kind: gr.Resource},
+	}}
 }
 
 func errNotFoundPath() error {

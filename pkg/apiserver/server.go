@@ -30,13 +30,15 @@ import (
 
 // Server is the Kubernetes API server of a tug cluster.
 type Server struct {
-	cfg       Config
-	scheme    *runtime.Scheme
-	codecs    codecs
-	resources map[string]*resource // by "group/version/name"
-	ordered   []*resource
-	openapi   *openapi.Builder
-	services  *serviceAllocator
+	cfg            Config
+	scheme         *runtime.Scheme
+	codecs         codecs
+	resources      map[string]*resource // by "group/version/name"
+	ordered        []*resource
+	reviews        map[string]*registry.Review // by "group/version/name"
+	reviewsOrdered []*registry.Review
+	openapi        *openapi.Builder
+	services       *serviceAllocator
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -90,11 +92,19 @@ func New(cfg Config) (*Server, error) {
 		s.resources[r.Group+"/"+r.Version+"/"+r.Name] = res
 		s.ordered = append(s.ordered, res)
 	}
+	s.reviews = map[string]*registry.Review{}
+	extra := []openapi.ExtraKind{
+		{Group: "policy", Version: "v1", Kind: "Eviction", Object: &policyv1.Eviction{}},
+		{Group: "", Version: "v1", Kind: "Binding", Object: &corev1.Binding{}},
+		{Group: "autoscaling", Version: "v1", Kind: "Scale", Object: &autoscalingv1.Scale{}},
+	}
+	for _, rv := range registry.Reviews() {
+		s.reviews[rv.Group+"/"+rv.Version+"/"+rv.Name] = rv
+		s.reviewsOrdered = append(s.reviewsOrdered, rv)
+		extra = append(extra, openapi.ExtraKind{Group: rv.Group, Version: rv.Version, Kind: rv.Kind, Object: rv.New()})
+	}
 	s.services = newServiceAllocator(cfg.ServiceCIDR, cfg.NodePortMin, cfg.NodePortMax)
-	s.openapi, err = openapi.New(registry.All(),
-		openapi.ExtraKind{Group: "policy", Version: "v1", Kind: "Eviction", Object: &policyv1.Eviction{}},
-		openapi.ExtraKind{Group: "", Version: "v1", Kind: "Binding", Object: &corev1.Binding{}},
-		openapi.ExtraKind{Group: "autoscaling", Version: "v1", Kind: "Scale", Object: &autoscalingv1.Scale{}})
+	s.openapi, err = openapi.New(registry.All(), extra...)
 	if err != nil {
 		return nil, fmt.Errorf("openapi: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/tugcluster/tug/pkg/storage"
@@ -58,17 +59,25 @@ func (s *Server) decodeBody(req *request, o writeOptions) (runtime.Object, error
 }
 
 func (s *Server) decodeChecked(req *request, o writeOptions, contentType string, body []byte) (runtime.Object, error) {
-	res, err := s.codecs.decode(contentType, body, req.res.GroupVersionKind(), req.res.New())
+	return s.decodeAs(req.w, o, contentType, body, req.res.GroupVersionKind(), req.res.New())
+}
+
+// decodeAs decodes body into a new object of kind want and applies
+// fieldValidation; unknown fields become warnings on w unless Strict.
+func (s *Server) decodeAs(w http.ResponseWriter, o writeOptions, contentType string, body []byte,
+	want schema.GroupVersionKind, into runtime.Object) (runtime.Object, error) {
+	res, err := s.codecs.decode(contentType, body, want, into)
 	if err != nil {
 		return nil, err
 	}
 	if len(res.warnings) > 0 {
 		switch o.fieldValidation {
 		case "Strict":
-			return nil, apierrors.NewBadRequest("strict decoding error: " + strings.Join(res.warnings, ", "))
+			return nil, cannotBeHandled(res.gvk, want,
+				errors.New("strict decoding error: "+strings.Join(res.warnings, ", ")), body)
 		case "Warn":
-			for _, w := range res.warnings {
-				addWarning(req.w, w)
+			for _, text := range res.warnings {
+				addWarning(w, text)
 			}
 		}
 	}

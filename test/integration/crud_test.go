@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 )
 
 func deployment(name string, replicas int32) *appsv1.Deployment {
@@ -26,6 +27,27 @@ func deployment(name string, replicas int32) *appsv1.Deployment {
 			},
 		},
 	}
+}
+
+// updateDeployment applies mutate to the current Deployment and updates
+// it, retrying when a controller wrote in between.
+func updateDeployment(t *testing.T, ns, name string, mutate func(*appsv1.Deployment)) *appsv1.Deployment {
+	t.Helper()
+	deps := cluster.client.AppsV1().Deployments(ns)
+	var out *appsv1.Deployment
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		d, err := deps.Get(ctx(t), name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		mutate(d)
+		out, err = deps.Update(ctx(t), d, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("update deployment %s: %v", name, err)
+	}
+	return out
 }
 
 func TestCRUD(t *testing.T) {
@@ -124,19 +146,11 @@ func TestGenerationOnSpecChangesOnly(t *testing.T) {
 	if d.Generation != 1 {
 		t.Fatalf("generation after create = %d", d.Generation)
 	}
-	d.Labels = map[string]string{"x": "y"}
-	d, err = deps.Update(ctx(t), d, metav1.UpdateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d = updateDeployment(t, ns, "web", func(d *appsv1.Deployment) { d.Labels = map[string]string{"x": "y"} })
 	if d.Generation != 1 {
 		t.Fatalf("label change bumped generation to %d", d.Generation)
 	}
-	d.Spec.Replicas = ptr(int32(3))
-	d, err = deps.Update(ctx(t), d, metav1.UpdateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d = updateDeployment(t, ns, "web", func(d *appsv1.Deployment) { d.Spec.Replicas = ptr(int32(3)) })
 	if d.Generation != 2 {
 		t.Fatalf("spec change left generation at %d", d.Generation)
 	}

@@ -7,6 +7,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 )
 
 func TestPatchTypes(t *testing.T) {
@@ -141,29 +142,29 @@ func TestNamespaceRules(t *testing.T) {
 
 func TestStatusAndSpecAreSeparate(t *testing.T) {
 	ns := newNamespace(t)
-	deps := cluster.client.AppsV1().Deployments(ns)
-	d, err := deps.Create(ctx(t), deployment("web", 1), metav1.CreateOptions{})
+	pods := cluster.client.CoreV1().Pods(ns)
+	// Bound to a node no agent serves, so nothing else writes to it.
+	p, err := pods.Create(ctx(t), pod("p", "nowhere", nil), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Status.Replicas = 7
-	d.Spec.Replicas = ptr(int32(2))
-	d, err = deps.Update(ctx(t), d, metav1.UpdateOptions{})
-	if err != nil {
+	p.Status.Phase = corev1.PodRunning
+	p.Labels = map[string]string{"changed": "yes"}
+	if p, err = pods.Update(ctx(t), p, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if d.Status.Replicas != 0 || *d.Spec.Replicas != 2 {
-		t.Fatalf("main update: status.replicas %d (want 0), spec.replicas %d (want 2)", d.Status.Replicas, *d.Spec.Replicas)
+	if p.Status.Phase != corev1.PodPending || p.Labels["changed"] != "yes" {
+		t.Fatalf("main update: phase %s (want Pending), labels %v", p.Status.Phase, p.Labels)
 	}
-	d.Status.Replicas = 5
-	d.Status.ObservedGeneration = d.Generation
-	d.Spec.Replicas = ptr(int32(9))
-	d, err = deps.UpdateStatus(ctx(t), d, metav1.UpdateOptions{})
-	if err != nil {
+	p.Status.Phase = corev1.PodRunning
+	p.Status.PodIP = "10.42.0.9"
+	p.Spec.ActiveDeadlineSeconds = ptr(int64(5))
+	if p, err = pods.UpdateStatus(ctx(t), p, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if d.Status.Replicas != 5 || *d.Spec.Replicas != 2 {
-		t.Fatalf("status update: status.replicas %d (want 5), spec.replicas %d (want 2)", d.Status.Replicas, *d.Spec.Replicas)
+	if p.Status.Phase != corev1.PodRunning || p.Status.PodIP != "10.42.0.9" || p.Spec.ActiveDeadlineSeconds != nil {
+		t.Fatalf("status update: phase %s podIP %q activeDeadline %v; want Running, 10.42.0.9, unset",
+			p.Status.Phase, p.Status.PodIP, p.Spec.ActiveDeadlineSeconds)
 	}
 }
 
@@ -212,8 +213,16 @@ func TestScaleSubresource(t *testing.T) {
 	if err != nil || sc.Spec.Replicas != 1 || sc.Status.Selector != "app=web" {
 		t.Fatalf("get scale: %v %+v", err, sc)
 	}
-	sc.Spec.Replicas = 5
-	if _, err := deps.UpdateScale(ctx(t), "web", sc, metav1.UpdateOptions{}); err != nil {
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sc, err := deps.GetScale(ctx(t), "web", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		sc.Spec.Replicas = 5
+		_, err = deps.UpdateScale(ctx(t), "web", sc, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	d, _ := deps.Get(ctx(t), "web", metav1.GetOptions{})

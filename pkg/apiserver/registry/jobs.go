@@ -116,14 +116,15 @@ func defaultJob(j *batchv1.Job) {
 // prepareJobForCreate clears the status and, unless the selector is
 // manual, labels the pod template with the job's name and uid and selects
 // on the uid, so a job's pods are never shared. The uid is set before this
-// runs. A job whose labels were copied from its template gets the
-// generated labels too.
+// runs. A job without labels of its own, or whose labels were copied from
+// its template, shows the template's labels including the generated ones,
+// as Kubernetes does (it defaults them again on every read).
 func prepareJobForCreate(j *batchv1.Job) {
 	j.Status = batchv1.JobStatus{}
 	if ptr.Deref(j.Spec.ManualSelector, false) {
 		return
 	}
-	inherited := len(j.Labels) > 0 && maps.Equal(j.Labels, j.Spec.Template.Labels)
+	inherited := len(j.Labels) == 0 || maps.Equal(j.Labels, j.Spec.Template.Labels)
 	if j.Spec.Template.Labels == nil {
 		j.Spec.Template.Labels = map[string]string{}
 	}

@@ -71,6 +71,18 @@ func TestJobCreateGeneratesSelector(t *testing.T) {
 		t.Errorf("explicit job labels changed (-want +got):\n%s", diff)
 	}
 
+	// kubectl create job sends neither job nor template labels: the job
+	// still shows the generated ones, as `kubectl get jobs --show-labels`
+	// does against Kubernetes.
+	bare := testJob()
+	bare.Labels, bare.Spec.Template.Labels = nil, nil
+	checkErrors(t, "create without labels", createErrors(r, bare), nil)
+	wantBare := map[string]string{"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": "pi",
+		"controller-uid": uid, "job-name": "pi"}
+	if diff := cmp.Diff(wantBare, bare.Labels); diff != "" {
+		t.Errorf("labels of a job created without any (-want +got):\n%s", diff)
+	}
+
 	manual := testJob()
 	manual.Spec.ManualSelector = ptr.To(true)
 	checkErrors(t, "manual without selector", createErrors(r, manual), []string{"spec.selector: Required value: ",

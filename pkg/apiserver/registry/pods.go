@@ -39,9 +39,37 @@ func defaultPod(pod *corev1.Pod) {
 }
 
 // preparePodForCreate resets the status: a new pod is Pending, with the
-// QoS class its resources give it.
+// QoS class its resources give it. It also adds the default tolerations
+// of unready and unreachable nodes.
 func preparePodForCreate(pod *corev1.Pod) {
 	pod.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: podQOSClass(&pod.Spec)}
+	addDefaultNodeTolerations(&pod.Spec)
+}
+
+// defaultNodeTolerationSeconds is how long a pod stays bound to a node that
+// went not-ready or unreachable before it is evicted, unless the pod says
+// otherwise (Kubernetes' DefaultTolerationSeconds, 300 s).
+const defaultNodeTolerationSeconds int64 = 300
+
+// addDefaultNodeTolerations gives a new pod the NoExecute tolerations for
+// the not-ready and unreachable node taints it does not already tolerate,
+// as every Kubernetes pod gets them.
+func addDefaultNodeTolerations(spec *corev1.PodSpec) {
+	for _, key := range []string{corev1.TaintNodeNotReady, corev1.TaintNodeUnreachable} {
+		tolerated := false
+		for _, t := range spec.Tolerations {
+			if (t.Key == key || t.Key == "") && (t.Effect == corev1.TaintEffectNoExecute || t.Effect == "") {
+				tolerated = true
+				break
+			}
+		}
+		if !tolerated {
+			seconds := defaultNodeTolerationSeconds
+			spec.Tolerations = append(spec.Tolerations, corev1.Toleration{
+				Key: key, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &seconds,
+			})
+		}
+	}
 }
 
 // preparePodStatusUpdate keeps the QoS class, which only the API server

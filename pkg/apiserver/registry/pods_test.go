@@ -201,3 +201,32 @@ func TestPodUpdateMessageNamesAllowedFields(t *testing.T) {
 		}
 	}
 }
+
+func TestPodCreateAddsDefaultNodeTolerations(t *testing.T) {
+	r := coreResource(t, "pods")
+	pod := testPod()
+	pod.Spec.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}
+	if errs := createErrors(r, pod); len(errs) != 0 {
+		t.Fatalf("valid pod rejected: %v", errs)
+	}
+	want := []corev1.Toleration{
+		{Key: "gpu", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
+		{Key: corev1.TaintNodeNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To[int64](300)},
+		{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To[int64](300)},
+	}
+	if diff := cmp.Diff(want, pod.Spec.Tolerations); diff != "" {
+		t.Errorf("tolerations (-want +got):\n%s", diff)
+	}
+
+	// A pod that already tolerates the taints keeps its own choice.
+	own := testPod()
+	own.Spec.Tolerations = []corev1.Toleration{
+		{Key: corev1.TaintNodeNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To[int64](5)},
+		{Operator: corev1.TolerationOpExists},
+	}
+	wantOwn := append([]corev1.Toleration(nil), own.Spec.Tolerations...)
+	createErrors(r, own)
+	if diff := cmp.Diff(wantOwn, own.Spec.Tolerations); diff != "" {
+		t.Errorf("own tolerations changed (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,122 @@
+package registry
+
+import (
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// AllAuthenticated is the group every authenticated caller belongs to.
+const AllAuthenticated = "system:authenticated"
+
+// Review is a create-only resource that is never stored: the server
+// answers a posted question about the caller (who am I, may I do this)
+// by filling in the object's status and returning it.
+type Review struct {
+	Group, Version, Name string
+	Kind                 string
+	Singular             string
+	Namespaced           bool
+
+	New func() runtime.Object
+	// Validate checks the posted question; nil accepts anything.
+	Validate func(obj runtime.Object) field.ErrorList
+	// Answer fills the status of obj for the calling user.
+	Answer func(obj runtime.Object, caller authenticationv1.UserInfo)
+}
+
+// GroupVersionKind returns the review's group/version/kind.
+func (r *Review) GroupVersionKind() schema.GroupVersionKind {
+	return schema.GroupVersionKind{Group: r.Group, Version: r.Version, Kind: r.Kind}
+}
+
+// GroupResource returns the review's group and plural name.
+func (r *Review) GroupResource() schema.GroupResource {
+	return schema.GroupResource{Group: r.Group, Resource: r.Name}
+}
+
+// Reviews returns every review resource, in discovery order. Every
+// authenticated caller may do everything, so access reviews always allow.
+func Reviews() []*Review {
+	return []*Review{
+		{
+			Group: "authentication.k8s.io", Version: "v1", Name: "selfsubjectreviews",
+			Kind: "SelfSubjectReview", Singular: "selfsubjectreview",
+			New: func() runtime.Object { return &authenticationv1.SelfSubjectReview{} },
+			Answer: func(obj runtime.Object, caller authenticationv1.UserInfo) {
+				obj.(*authenticationv1.SelfSubjectReview).Status.UserInfo = caller
+			},
+		},
+		{
+			Group: "authorization.k8s.io", Version: "v1", Name: "selfsubjectaccessreviews",
+			Kind: "SelfSubjectAccessReview", Singular: "selfsubjectaccessreview",
+			New: func() runtime.Object { return &authorizationv1.SelfSubjectAccessReview{} },
+			Validate: func(obj runtime.Object) field.ErrorList {
+				s := obj.(*authorizationv1.SelfSubjectAccessReview).Spec
+				return validateAccessAttributes(s.ResourceAttributes, s.NonResourceAttributes)
+			},
+			Answer: func(obj runtime.Object, _ authenticationv1.UserInfo) {
+				obj.(*authorizationv1.SelfSubjectAccessReview).Status = allowed()
+			},
+		},
+		{
+			Group: "authorization.k8s.io", Version: "v1", Name: "selfsubjectrulesreviews",
+			Kind: "SelfSubjectRulesReview", Singular: "selfsubjectrulesreview",
+			New: func() runtime.Object { return &authorizationv1.SelfSubjectRulesReview{} },
+			Validate: func(obj runtime.Object) field.ErrorList {
+				if obj.(*authorizationv1.SelfSubjectRulesReview).Spec.Namespace == "" {
+					return field.ErrorList{field.Required(field.NewPath("spec", "namespace"), "")}
+				}
+				return nil
+			},
+			Answer: func(obj runtime.Object, _ authenticationv1.UserInfo) {
+				obj.(*authorizationv1.SelfSubjectRulesReview).Status = authorizationv1.SubjectRulesReviewStatus{
+					ResourceRules: []authorizationv1.ResourceRule{
+						{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}},
+					},
+					NonResourceRules: []authorizationv1.NonResourceRule{
+						{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}},
+					},
+				}
+			},
+		},
+		{
+			Group: "authorization.k8s.io", Version: "v1", Name: "subjectaccessreviews",
+			Kind: "SubjectAccessReview", Singular: "subjectaccessreview",
+			New: func() runtime.Object { return &authorizationv1.SubjectAccessReview{} },
+			Validate: func(obj runtime.Object) field.ErrorList {
+				s := obj.(*authorizationv1.SubjectAccessReview).Spec
+				errs := validateAccessAttributes(s.ResourceAttributes, s.NonResourceAttributes)
+				if s.User == "" && len(s.Groups) == 0 {
+					errs = append(errs, field.Invalid(field.NewPath("spec", "user"), s.User,
+						"at least one of user or group must be specified"))
+				}
+				return errs
+			},
+			Answer: func(obj runtime.Object, _ authenticationv1.UserInfo) {
+				obj.(*authorizationv1.SubjectAccessReview).Status = allowed()
+			},
+		},
+	}
+}
+
+func allowed() authorizationv1.SubjectAccessReviewStatus {
+	return authorizationv1.SubjectAccessReviewStatus{Allowed: true}
+}
+
+// validateAccessAttributes requires exactly one of the two attribute sets,
+// with the same message as Kubernetes.
+func validateAccessAttributes(res *authorizationv1.ResourceAttributes, nonRes *authorizationv1.NonResourceAttributes) field.ErrorList {
+	spec := field.NewPath("spec")
+	switch {
+	case res == nil && nonRes == nil:
+		return field.ErrorList{field.Invalid(spec.Child("resourceAttributes"), res,
+			`exactly one of nonResourceAttributes or resourceAttributes must be specified`)}
+	case res != nil && nonRes != nil:
+		return field.ErrorList{field.Invalid(spec.Child("nonResourceAttributes"), nonRes,
+			`cannot be specified in combination with resourceAttributes`)}
+	}
+	return nil
+}
