@@ -19,7 +19,7 @@ LDFLAGS := -s -w \
 	-X k8s.io/client-go/pkg/version.gitMajor=1 \
 	-X k8s.io/client-go/pkg/version.gitMinor=37
 
-.PHONY: all build deps up down test test-unit test-fuzz test-e2e vet bench clean
+.PHONY: all build deps up down test test-unit test-fuzz test-e2e vet bench bench-server clean
 
 all: build
 
@@ -54,6 +54,10 @@ test-e2e: build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/...
+
+# Start time, idle and loaded memory of the real binary (see docs/benchmarks.md).
+bench-server: build
+	TUG_BIN=$(CURDIR)/$(BIN) $(GO) run ./bench/cmd/serverload
 
 clean:
 	rm -rf bin
