@@ -34,7 +34,8 @@ const (
 	AgentGroup = "system:nodes"
 )
 
-// Cluster is one tug server: storage, API server and HTTPS endpoint.
+// Cluster is one tug server: storage, API server, HTTPS endpoint and
+// controllers.
 type Cluster struct {
 	opts    Options
 	log     *slog.Logger
@@ -103,9 +104,10 @@ func (c *Cluster) TokenPath() string {
 	return filepath.Join(c.opts.DataDir, TokenFile)
 }
 
-// Run starts storage, the API server and the HTTPS listener, and serves
-// until ctx ends or a component fails. Shutdown happens here only, in this
-// order: stop accepting and drain HTTP, stop the API server, close etcd. Run
+// Run starts storage, the API server, the HTTPS listener and, once the API
+// server is ready, the controllers, and serves until ctx ends or a component
+// fails. Shutdown happens here only, in this order: stop the controllers,
+// stop accepting and drain HTTP, stop the API server, close etcd. Run
 // returns the first error (nil after a clean stop on ctx). A Cluster runs
 // once.
 func (c *Cluster) Run(ctx context.Context) (err error) {
@@ -128,11 +130,16 @@ func (c *Cluster) Run(ctx context.Context) (err error) {
 		}
 	}()
 
+	controllersToken, err := processToken()
+	if err != nil {
+		return err
+	}
 	api, err := apiserver.New(apiserver.Config{
 		Etcd:     store.Client(),
 		ClientCA: c.pki.CAPool,
 		Tokens: map[string]apiserver.User{
-			c.token: {Name: AgentUser, Groups: []string{AgentGroup}},
+			c.token:          {Name: AgentUser, Groups: []string{AgentGroup}},
+			controllersToken: {Name: ControllerManagerUser},
 		},
 		ServiceCIDR: c.opts.ServiceCIDR,
 		NodePortMin: c.opts.NodePortRange.Min,
@@ -163,9 +170,20 @@ func (c *Cluster) Run(ctx context.Context) (err error) {
 	go func() { serveDone <- srv.serve(ln) }()
 	c.log.Info("API server listening", "address", ln.Addr().String(), "url", c.url)
 
-	runErr := c.wait(ctx, api.Ready(), apiDone, serveDone, store.Err())
+	ctrlCtx, stopControllers := context.WithCancel(context.Background())
+	defer stopControllers()
+	ctrlDone := make(chan error, 1)
+	go func() { ctrlDone <- c.runControllers(ctrlCtx, api.Ready(), controllersToken) }()
 
-	// Shutdown: HTTP first so no request reaches a stopping API server.
+	runErr := c.wait(ctx, api.Ready(), apiDone, serveDone, ctrlDone, store.Err())
+
+	// Shutdown: the controllers first, while the API still serves them
+	// (releasing the leader Lease), then HTTP so no request reaches a
+	// stopping API server.
+	stopControllers()
+	if err := <-ctrlDone; err != nil && runErr == nil {
+		runErr = err
+	}
 	if err := srv.shutdown(c.opts.ShutdownTimeout); err != nil && runErr == nil {
 		runErr = err
 	}
@@ -181,11 +199,11 @@ func (c *Cluster) Run(ctx context.Context) (err error) {
 }
 
 // wait marks the cluster ready once the API server is, then blocks until ctx
-// ends or a component stops. When a component's result is taken here, nil is
+// ends or a component stops (the controllers may only stop on an error). When a component's result is taken here, nil is
 // put back in its (buffered) channel so the shutdown path's receive returns
 // at once without reporting the error twice.
 func (c *Cluster) wait(ctx context.Context, apiReady <-chan struct{}, apiDone chan error,
-	serveDone chan error, etcdErr <-chan error) error {
+	serveDone chan error, ctrlDone chan error, etcdErr <-chan error) error {
 	for {
 		select {
 		case <-apiReady:
@@ -201,6 +219,12 @@ func (c *Cluster) wait(ctx context.Context, apiReady <-chan struct{}, apiDone ch
 		case err := <-serveDone:
 			serveDone <- nil
 			return fmt.Errorf("serve HTTPS: %w", err)
+		case err := <-ctrlDone:
+			ctrlDone <- nil
+			if err == nil {
+				err = errors.New("controllers stopped unexpectedly")
+			}
+			return err
 		case err := <-etcdErr:
 			if err == nil {
 				err = errors.New("stopped unexpectedly")

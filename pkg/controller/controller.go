@@ -2,10 +2,12 @@ package controller
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/record"
 )
 
@@ -13,7 +15,11 @@ import (
 // manager share the informer factory, so each resource is listed and
 // watched once per process.
 type Context struct {
-	Client    kubernetes.Interface
+	Client kubernetes.Interface
+	// Metadata reads and writes any resource as PartialObjectMetadata; the
+	// garbage collector and the namespace controller use it for resources
+	// they know only from discovery.
+	Metadata  metadata.Interface
 	Informers informers.SharedInformerFactory
 	// Events returns the recorder of core/v1 Events (what kubectl describe
 	// shows) for the named reporting component, e.g. "deployment-controller".
@@ -22,6 +28,8 @@ type Context struct {
 	Now func() time.Time
 	// Options carries the tunables of controllers that have any.
 	Options Options
+	// Log is where controllers log (never nil).
+	Log *slog.Logger
 }
 
 // Options are the controller tunables a server flag can set.
@@ -33,6 +41,8 @@ type Options struct {
 	NodeMonitorGracePeriod time.Duration
 	// PodCIDR is the cluster pod network split into node podCIDRs.
 	PodCIDR string
+	// Logger receives the controllers' logs (default slog.Default()).
+	Logger *slog.Logger
 }
 
 // Controller is one control loop. Run starts its workers, blocks until ctx

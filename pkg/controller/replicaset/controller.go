@@ -1,0 +1,223 @@
+package replicaset
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/tugcluster/tug/pkg/controller"
+)
+
+// Name is the controller's name and the reporting component of its Events.
+const Name = "replicaset-controller"
+
+// burstReplicas caps the pods created or deleted in one sync.
+const burstReplicas = 500
+
+// kind is the ownerReference type of ReplicaSets.
+var kind = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"}
+
+// Controller keeps the pods of every ReplicaSet at spec.replicas.
+type Controller struct {
+	client       kubernetes.Interface
+	rsLister     appslisters.ReplicaSetLister
+	podLister    corelisters.PodLister
+	synced       []cache.InformerSynced
+	queue        workqueue.TypedRateLimitingInterface[string]
+	expectations *expectations
+	events       record.EventRecorder
+	now          func() time.Time
+	log          *slog.Logger
+}
+
+// New builds the controller and registers its informer handlers; it is a
+// controller.Constructor.
+func New(c *controller.Context) (controller.Controller, error) {
+	now := c.Now
+	if now == nil {
+		now = time.Now
+	}
+	rsInf := c.Informers.Apps().V1().ReplicaSets()
+	podInf := c.Informers.Core().V1().Pods()
+	rc := &Controller{
+		client:    c.Client,
+		rsLister:  rsInf.Lister(),
+		podLister: podInf.Lister(),
+		synced:    []cache.InformerSynced{rsInf.Informer().HasSynced, podInf.Informer().HasSynced},
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "replicaset"}),
+		expectations: newExpectations(now),
+		events:       c.Events(Name),
+		now:          now,
+		log:          c.Log.With("controller", Name),
+	}
+	if _, err := rsInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    rc.enqueue,
+		UpdateFunc: func(_, cur any) { rc.enqueue(cur) },
+		DeleteFunc: rc.deleteReplicaSet,
+	}); err != nil {
+		return nil, fmt.Errorf("replicaset informer: %w", err)
+	}
+	if _, err := podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    rc.addPod,
+		UpdateFunc: rc.updatePod,
+		DeleteFunc: rc.deletePod,
+	}); err != nil {
+		return nil, fmt.Errorf("pod informer: %w", err)
+	}
+	return rc, nil
+}
+
+// Name implements controller.Controller.
+func (rc *Controller) Name() string { return Name }
+
+// Run implements controller.Controller.
+func (rc *Controller) Run(ctx context.Context, workers int) error {
+	if !controller.WaitForSync(ctx, rc.synced...) {
+		rc.queue.ShutDown()
+		return nil
+	}
+	controller.RunWorkers(ctx, rc.log, rc.queue, workers, rc.sync)
+	return nil
+}
+
+func (rc *Controller) enqueue(obj any) {
+	if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+		rc.queue.Add(key)
+	}
+}
+
+func (rc *Controller) enqueueAfter(rs *appsv1.ReplicaSet, d time.Duration) {
+	if key, err := cache.MetaNamespaceKeyFunc(rs); err == nil {
+		rc.queue.AddAfter(key, d)
+	}
+}
+
+func (rc *Controller) deleteReplicaSet(obj any) {
+	if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+		rc.expectations.forget(key)
+		rc.queue.Add(key)
+	}
+}
+
+// owner returns the ReplicaSet that the controllerRef names, if it is
+// still the same object.
+func (rc *Controller) owner(namespace string, ref *metav1.OwnerReference) *appsv1.ReplicaSet {
+	if ref == nil || ref.Kind != kind.Kind {
+		return nil
+	}
+	rs, err := rc.rsLister.ReplicaSets(namespace).Get(ref.Name)
+	if err != nil || rs.UID != ref.UID {
+		return nil
+	}
+	return rs
+}
+
+// matchingReplicaSets returns the ReplicaSets whose selector matches an
+// orphan pod, so one of them may adopt it.
+func (rc *Controller) matchingReplicaSets(pod *corev1.Pod) []*appsv1.ReplicaSet {
+	all, err := rc.rsLister.ReplicaSets(pod.Namespace).List(labels.Everything())
+	if err != nil {
+		return nil
+	}
+	var out []*appsv1.ReplicaSet
+	for _, rs := range all {
+		sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
+		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
+			continue
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+func (rc *Controller) addPod(obj any) {
+	pod := obj.(*corev1.Pod)
+	if pod.DeletionTimestamp != nil {
+		rc.deletePod(pod)
+		return
+	}
+	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
+		if rs := rc.owner(pod.Namespace, ref); rs != nil {
+			key, _ := cache.MetaNamespaceKeyFunc(rs)
+			rc.expectations.creationObserved(key)
+			rc.queue.Add(key)
+		}
+		return
+	}
+	for _, rs := range rc.matchingReplicaSets(pod) {
+		rc.enqueue(rs)
+	}
+}
+
+func (rc *Controller) updatePod(old, cur any) {
+	oldPod, curPod := old.(*corev1.Pod), cur.(*corev1.Pod)
+	if oldPod.ResourceVersion == curPod.ResourceVersion {
+		return
+	}
+	labelsChanged := !labels.Equals(oldPod.Labels, curPod.Labels)
+	if curPod.DeletionTimestamp != nil {
+		rc.deletePod(curPod)
+		if labelsChanged {
+			rc.deletePod(oldPod)
+		}
+		return
+	}
+	oldRef, curRef := metav1.GetControllerOfNoCopy(oldPod), metav1.GetControllerOfNoCopy(curPod)
+	refChanged := (oldRef == nil) != (curRef == nil) || (oldRef != nil && oldRef.UID != curRef.UID)
+	if refChanged && oldRef != nil {
+		if rs := rc.owner(oldPod.Namespace, oldRef); rs != nil {
+			rc.enqueue(rs)
+		}
+	}
+	if curRef != nil {
+		rs := rc.owner(curPod.Namespace, curRef)
+		if rs == nil {
+			return
+		}
+		rc.enqueue(rs)
+		// A pod that just became ready turns available minReadySeconds later.
+		if !IsPodReady(oldPod) && IsPodReady(curPod) && rs.Spec.MinReadySeconds > 0 {
+			rc.enqueueAfter(rs, time.Duration(rs.Spec.MinReadySeconds)*time.Second+time.Second)
+		}
+		return
+	}
+	if labelsChanged || refChanged {
+		for _, rs := range rc.matchingReplicaSets(curPod) {
+			rc.enqueue(rs)
+		}
+	}
+}
+
+func (rc *Controller) deletePod(obj any) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		tomb, ok := obj.(cache.DeletedFinalStateUnknown)
+		if !ok {
+			return
+		}
+		if pod, ok = tomb.Obj.(*corev1.Pod); !ok {
+			return
+		}
+	}
+	rs := rc.owner(pod.Namespace, metav1.GetControllerOfNoCopy(pod))
+	if rs == nil {
+		return
+	}
+	key, _ := cache.MetaNamespaceKeyFunc(rs)
+	podKey, _ := cache.MetaNamespaceKeyFunc(pod)
+	rc.expectations.deletionObserved(key, podKey)
+	rc.queue.Add(key)
+}

@@ -1,0 +1,131 @@
+package scheduler
+
+import (
+	"math"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+)
+
+// spreadConstraint is a topology spread constraint with its selector parsed
+// and the matching pods counted per domain (value of topologyKey).
+type spreadConstraint struct {
+	maxSkew     int32
+	minDomains  int32
+	topologyKey string
+	selector    labels.Selector
+	counts      map[string]int
+	selfMatch   int
+	minMatch    int
+}
+
+// spreadConstraints parses the pod's constraints with the given
+// whenUnsatisfiable and counts matching pods on eligible nodes: nodes that
+// pass the pod's node selection (nodeAffinityPolicy Honor, the default) and
+// carry every constraint's key.
+func spreadConstraints(c *cycle, when corev1.UnsatisfiableConstraintAction) []*spreadConstraint {
+	pod := c.pod.Pod
+	var out []*spreadConstraint
+	for _, tsc := range pod.Spec.TopologySpreadConstraints {
+		if tsc.WhenUnsatisfiable != when {
+			continue
+		}
+		sel, err := metav1.LabelSelectorAsSelector(tsc.LabelSelector)
+		if err != nil || tsc.LabelSelector == nil {
+			sel = labels.Nothing()
+		}
+		for _, key := range tsc.MatchLabelKeys {
+			if v, ok := pod.Labels[key]; ok {
+				if r, err := labels.NewRequirement(key, selection.In, []string{v}); err == nil {
+					sel = sel.Add(*r)
+				}
+			}
+		}
+		sc := &spreadConstraint{maxSkew: tsc.MaxSkew, topologyKey: tsc.TopologyKey, selector: sel, counts: map[string]int{}, minDomains: 1}
+		if tsc.MinDomains != nil {
+			sc.minDomains = *tsc.MinDomains
+		}
+		if sel.Matches(labels.Set(pod.Labels)) {
+			sc.selfMatch = 1
+		}
+		out = append(out, sc)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	for _, n := range c.snap.list {
+		if !podMatchesNodeSelection(pod, n.Node) {
+			continue
+		}
+		complete := true
+		for _, sc := range out {
+			if _, ok := n.Node.Labels[sc.topologyKey]; !ok {
+				complete = false
+				break
+			}
+		}
+		if !complete {
+			continue
+		}
+		for _, sc := range out {
+			domain := n.Node.Labels[sc.topologyKey]
+			count := sc.counts[domain]
+			for _, p := range n.Pods {
+				if p.Pod.Namespace == pod.Namespace && p.Pod.DeletionTimestamp == nil && sc.selector.Matches(labels.Set(p.Pod.Labels)) {
+					count++
+				}
+			}
+			sc.counts[domain] = count
+		}
+	}
+	for _, sc := range out {
+		sc.minMatch = math.MaxInt
+		for _, v := range sc.counts {
+			sc.minMatch = min(sc.minMatch, v)
+		}
+		if sc.minMatch == math.MaxInt || int32(len(sc.counts)) < sc.minDomains {
+			sc.minMatch = 0
+		}
+	}
+	return out
+}
+
+// topologySpread enforces DoNotSchedule constraints: placing the pod on a
+// node must not make its domain exceed the least loaded domain by more than
+// maxSkew.
+type topologySpread struct {
+	pod         *corev1.Pod
+	constraints []*spreadConstraint
+}
+
+func (f *topologySpread) Name() string { return "PodTopologySpread" }
+
+func (f *topologySpread) SetPod(c *cycle) (bool, error) {
+	f.pod = c.pod.Pod
+	f.constraints = spreadConstraints(c, corev1.DoNotSchedule)
+	return len(f.constraints) > 0, nil
+}
+
+func (f *topologySpread) Check(n *NodeInfo) *Failure { return f.CheckWithout(n, nil) }
+
+// CheckWithout checks n as if the removed pods (all from n) were gone.
+func (f *topologySpread) CheckWithout(n *NodeInfo, removed []*PodInfo) *Failure {
+	for _, sc := range f.constraints {
+		domain, ok := n.Node.Labels[sc.topologyKey]
+		if !ok {
+			return unresolvable(reasonSpreadLabel)
+		}
+		count := sc.counts[domain]
+		for _, r := range removed {
+			if r.Pod.Namespace == f.pod.Namespace && sc.selector.Matches(labels.Set(r.Pod.Labels)) {
+				count--
+			}
+		}
+		if count+sc.selfMatch-sc.minMatch > int(sc.maxSkew) {
+			return fail(reasonSpread)
+		}
+	}
+	return nil
+}
