@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
 
 	"github.com/tugcluster/tug/pkg/cluster"
 )
@@ -57,6 +58,9 @@ func newServerCommand() *cobra.Command {
 
 func runServer(cmd *cobra.Command, f *serverFlags) error {
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: f.logLevel}))
+	// client-go (leader election, informers) logs through klog: send it to
+	// the same structured log.
+	klog.SetSlogLogger(logger.With("component", "client-go"))
 	opts := f.opts
 	opts.Logger = logger
 	c, err := cluster.New(opts)

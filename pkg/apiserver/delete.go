@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"time"
@@ -14,6 +15,9 @@ import (
 
 	"github.com/tugcluster/tug/pkg/storage"
 )
+
+// immortalNamespaces cannot be deleted, as in Kubernetes.
+var immortalNamespaces = map[string]bool{"default": true, "kube-system": true, "kube-public": true}
 
 // deleteOptions reads DeleteOptions from the body or the query.
 func deleteOptions(req *request) (*metav1.DeleteOptions, error) {
@@ -93,6 +97,9 @@ func deletedStatus(r *resource, obj runtime.Object) *metav1.Status {
 // deletionTimestamp when finalizers or a grace period must run first.
 // deleted reports whether the object is gone.
 func (s *Server) deleteObject(ctx context.Context, r *resource, ns, name string, opts *metav1.DeleteOptions) (runtime.Object, bool, error) {
+	if r.Group == "" && r.Name == "namespaces" && immortalNamespaces[name] {
+		return nil, false, apierrors.NewForbidden(r.GroupResource(), name, errors.New("this namespace may not be deleted"))
+	}
 	key := r.key(ns, name)
 	current := r.New()
 	if err := r.store.Get(ctx, key, storage.GetOptions{}, current); err != nil {

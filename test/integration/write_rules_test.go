@@ -119,6 +119,11 @@ func TestPodGracefulDeletion(t *testing.T) {
 }
 
 func TestNamespaceRules(t *testing.T) {
+	for _, name := range []string{"default", "kube-system", "kube-public"} {
+		if err := cluster.client.CoreV1().Namespaces().Delete(ctx(t), name, metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}}); !apierrors.IsForbidden(err) {
+			t.Fatalf("delete namespace %s: %v, want Forbidden", name, err)
+		}
+	}
 	_, err := cluster.client.CoreV1().ConfigMaps("does-not-exist").Create(ctx(t),
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x"}}, metav1.CreateOptions{})
 	if !apierrors.IsNotFound(err) {
