@@ -37,7 +37,7 @@ func prepareCreate(r *resource, obj runtime.Object, now time.Time) error {
 	} else {
 		m.SetGeneration(1)
 	}
-	if r.Status {
+	if r.Status && !r.KeepStatusOnCreate {
 		clearStatus(obj)
 	}
 	if r.Default != nil {

@@ -17,11 +17,9 @@ import (
 func (s *Server) namespaceAcceptsContent(ctx context.Context, name string) error {
 	r := s.lookup("", "v1", "namespaces")
 	ns := &corev1.Namespace{}
-	err := r.store.Get(ctx, r.key("", name), storage.GetOptions{ResourceVersion: "0"}, ns)
-	if isNotFound(err) {
-		// The cache may lag a namespace created a moment ago.
-		err = r.store.Get(ctx, r.key("", name), storage.GetOptions{}, ns)
-	}
+	// A consistent read: the watch cache may not yet show a namespace that
+	// was created or marked for deletion a moment ago.
+	err := r.store.Get(ctx, r.key("", name), storage.GetOptions{}, ns)
 	if isNotFound(err) {
 		return apierrors.NewNotFound(r.GroupResource(), name)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 
 	"github.com/tugcluster/tug/pkg/controller"
 	"github.com/tugcluster/tug/pkg/controller/manager"
@@ -24,6 +25,7 @@ var components struct {
 // returned function stops them and waits until they are gone.
 func startComponents(ctx context.Context, cfg *rest.Config) (stop func(), err error) {
 	ctx, cancel := context.WithCancel(ctx)
+	klog.SetSlogLogger(componentLogger())
 	var wg sync.WaitGroup
 	start := func(name string, run func(context.Context) error) {
 		wg.Go(func() {

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 )
@@ -185,9 +186,15 @@ func TestClusterScopedAndSystemNamespaces(t *testing.T) {
 	if err != nil || svc.Spec.ClusterIP != "10.43.0.1" {
 		t.Fatalf("kubernetes service: %v %+v", err, svc)
 	}
-	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("node-%d", nsCounter.Add(1))}}
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("node-%d", nsCounter.Add(1))},
+		Spec: corev1.NodeSpec{Unschedulable: true}, // no agent: keep other tests' pods away
+		Status: corev1.NodeStatus{Capacity: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("110")}}}
 	created, err := cluster.client.CoreV1().Nodes().Create(ctx(t), node, metav1.CreateOptions{})
 	if err != nil || created.Namespace != "" {
 		t.Fatalf("create node: %v %+v", err, created)
+	}
+	// Nodes register with their status, unlike most kinds.
+	if created.Status.Capacity.Pods().Value() != 110 {
+		t.Fatalf("node status not kept on create: %+v", created.Status)
 	}
 }

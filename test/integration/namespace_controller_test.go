@@ -17,10 +17,16 @@ func TestNamespaceDeletionRemovesContent(t *testing.T) {
 	if _, err := c.CoreV1().ConfigMaps(ns).Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.AppsV1().Deployments(ns).Create(ctx(t), deployment("web", 1), metav1.CreateOptions{}); err != nil {
+	// Other tests' nodes must not attract these pods: a selector no node has.
+	nowhere := map[string]string{"tug.test/node": "none"}
+	d := deployment("web", 1)
+	d.Spec.Template.Spec.NodeSelector = nowhere
+	if _, err := c.AppsV1().Deployments(ns).Create(ctx(t), d, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CoreV1().Pods(ns).Create(ctx(t), pod("unscheduled", "", nil), metav1.CreateOptions{}); err != nil {
+	unscheduled := pod("unscheduled", "", nil)
+	unscheduled.Spec.NodeSelector = nowhere
+	if _, err := c.CoreV1().Pods(ns).Create(ctx(t), unscheduled, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// Bound to a node that does not exist: it keeps its grace period, then

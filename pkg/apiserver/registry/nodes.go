@@ -21,8 +21,9 @@ func nodesResource() *Resource {
 		NewList:    func() runtime.Object { return &corev1.NodeList{} },
 		// Nodes may set their status on create (the agent registers with
 		// its capacity and addresses).
-		Status:       true,
-		NoGeneration: true,
+		Status:             true,
+		KeepStatusOnCreate: true,
+		NoGeneration:       true,
 
 		Default:              typedMutate(defaultNode),
 		Validate:             typedValidate(validateNode),

@@ -31,6 +31,9 @@ type Resource struct {
 	// everything but status (and metadata labels/annotations/finalizers
 	// may not change there either).
 	Status bool
+	// KeepStatusOnCreate: a create may set status (nodes register with
+	// their status); otherwise status is cleared on create.
+	KeepStatusOnCreate bool
 	// Scale: the object has a scale subresource (autoscaling/v1 Scale).
 	Scale *ScaleAccess
 	// NoGeneration: metadata.generation is not maintained (e.g. events,
