@@ -1,0 +1,97 @@
+package agent
+
+import (
+	"log/slog"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/client-go/tools/record"
+)
+
+// KubeletVersion is the version the agent reports in nodeInfo.
+const KubeletVersion = "v1.37.2-tug"
+
+// LeaseNamespace holds node Leases.
+const LeaseNamespace = "kube-node-lease"
+
+// Defaults of Options.
+const (
+	DefaultMaxPods              = 110
+	DefaultLeaseDuration        = 40 * time.Second
+	DefaultLeaseRenewInterval   = 10 * time.Second
+	DefaultStatusCheckInterval  = 10 * time.Second
+	DefaultStatusReportInterval = time.Minute
+	DefaultPodResyncInterval    = time.Minute
+	DefaultBackoffInitial       = 10 * time.Second
+	DefaultBackoffMax           = 5 * time.Minute
+)
+
+// Options configure one agent.
+type Options struct {
+	// NodeName is the Node's name (required).
+	NodeName string
+	// PodCIDR is written to spec.podCIDR when the Node has none.
+	PodCIDR string
+	// Capacity of the node; "pods" defaults to 110. Allocatable equals
+	// capacity (no reservations yet).
+	Capacity corev1.ResourceList
+	// Labels are added to the Node next to kubernetes.io/hostname, os
+	// and arch.
+	Labels map[string]string
+	// Addresses of the node; the first InternalIP is the pods' hostIP.
+	Addresses []corev1.NodeAddress
+	// SystemInfo overrides the detected kernel, OS image and architecture.
+	SystemInfo *corev1.NodeSystemInfo
+
+	LeaseDuration        time.Duration
+	LeaseRenewInterval   time.Duration
+	StatusCheckInterval  time.Duration // how often node status is recomputed
+	StatusReportInterval time.Duration // status is posted at least this often
+	PodResyncInterval    time.Duration // every pod is re-examined this often
+	BackoffInitial       time.Duration // first restart delay (10 s)
+	BackoffMax           time.Duration // cap of the doubling restart delay (5 min)
+
+	// Workers is how many pods are synced in parallel (default 4).
+	Workers int
+	// Recorder records Events; nil makes one that writes core/v1 Events.
+	Recorder record.EventRecorder
+	Logger   *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	// externalPods: a Fleet feeds pods instead of a per-agent informer.
+	externalPods bool
+}
+
+func (o *Options) setDefaults() {
+	if o.Capacity == nil {
+		o.Capacity = corev1.ResourceList{}
+	} else {
+		o.Capacity = o.Capacity.DeepCopy()
+	}
+	if _, ok := o.Capacity[corev1.ResourcePods]; !ok {
+		o.Capacity[corev1.ResourcePods] = *resource.NewQuantity(DefaultMaxPods, resource.DecimalSI)
+	}
+	setDur := func(d *time.Duration, def time.Duration) {
+		if *d <= 0 {
+			*d = def
+		}
+	}
+	setDur(&o.LeaseDuration, DefaultLeaseDuration)
+	setDur(&o.LeaseRenewInterval, DefaultLeaseRenewInterval)
+	setDur(&o.StatusCheckInterval, DefaultStatusCheckInterval)
+	setDur(&o.StatusReportInterval, DefaultStatusReportInterval)
+	setDur(&o.PodResyncInterval, DefaultPodResyncInterval)
+	setDur(&o.BackoffInitial, DefaultBackoffInitial)
+	setDur(&o.BackoffMax, DefaultBackoffMax)
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}

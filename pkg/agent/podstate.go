@@ -1,0 +1,69 @@
+package agent
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/tugcluster/tug/pkg/agent/runtime"
+)
+
+// podState is the agent's memory of one pod: the newest API object and
+// what runs for it. Only the worker syncing the pod touches the fields
+// below mu-protected ones (pod, gone, replacement are set by handlers
+// under Agent.mu).
+type podState struct {
+	pod         *corev1.Pod // newest informer object, read-only
+	uid         types.UID
+	gone        bool        // deleted from the API
+	replacement *corev1.Pod // a new pod with the same name waits for teardown
+
+	sandbox   runtime.Sandbox
+	startTime time.Time
+	init      []containerState
+	app       []containerState
+	terminal  corev1.PodPhase // Succeeded or Failed once reached
+	torndown  bool
+
+	written         *corev1.PodStatus // last status written
+	writtenRV       string            // informer resourceVersion the write was based on
+	writtenResultRV string            // resourceVersion the write produced
+}
+
+// containerState tracks one container name across its restarts.
+type containerState struct {
+	id       string // current instance; "" before the first create
+	imageID  string
+	restarts int32
+	last     runtime.ContainerStatus  // current instance as last observed
+	lastTerm *runtime.ContainerStatus // previous instance, for lastState
+
+	waitReason, waitMessage string
+	backoff                 time.Duration // restart delay after the next exit
+	backoffSince            time.Time     // when the delay was last raised
+	pullBackoff             time.Duration
+	pullRetryAt             time.Time
+}
+
+func newPodState(pod *corev1.Pod) *podState {
+	return &podState{
+		pod:  pod,
+		uid:  pod.UID,
+		init: make([]containerState, len(pod.Spec.InitContainers)),
+		app:  make([]containerState, len(pod.Spec.Containers)),
+	}
+}
+
+// succeeded: the instance exited with code 0.
+func (c *containerState) succeeded() bool {
+	return c.id != "" && c.last.State == runtime.ContainerExited && c.last.ExitCode == 0
+}
+
+func (c *containerState) running() bool {
+	return c.id != "" && c.last.State == runtime.ContainerRunning
+}
+
+func (c *containerState) exited() bool {
+	return c.id != "" && c.last.State == runtime.ContainerExited
+}

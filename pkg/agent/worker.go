@@ -1,0 +1,265 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tugcluster/tug/pkg/agent/runtime"
+)
+
+// sync converges one pod toward its spec and reports its status. The
+// work queue never runs two syncs of one key at once, so each pod has
+// one logical worker without a goroutine of its own. It returns when to
+// look again (0: only on the next event).
+func (a *Agent) sync(ctx context.Context, key string) (time.Duration, error) {
+	if uid, ok := strings.CutPrefix(key, "orphan/"); ok {
+		return 0, a.removeOrphan(ctx, uid)
+	}
+	a.mu.Lock()
+	st := a.pods[key]
+	var pod, repl *corev1.Pod
+	var gone bool
+	if st != nil {
+		pod, repl, gone = st.pod, st.replacement, st.gone
+	}
+	a.mu.Unlock()
+	if st == nil {
+		return 0, nil
+	}
+	if gone || repl != nil || pod.DeletionTimestamp != nil {
+		return 0, a.finishDeletion(ctx, key, st, pod, gone || repl != nil)
+	}
+	if st.terminal != "" {
+		return 0, a.writeStatus(ctx, st, pod)
+	}
+	if err := a.ensureSandbox(ctx, st, pod); err != nil {
+		a.event(pod, "", corev1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: %v", err)
+		return a.opts.BackoffInitial, errors.Join(err, a.writeStatus(ctx, st, pod))
+	}
+	requeue := a.syncContainers(ctx, st, pod)
+	if phase := podPhase(st, pod); phase == corev1.PodSucceeded || phase == corev1.PodFailed {
+		st.terminal = phase
+		// A finished pod keeps its record but gives back its address.
+		if err := a.rt.StopPodSandbox(ctx, st.sandbox.ID); err != nil {
+			return time.Second, fmt.Errorf("stop sandbox of finished pod %s: %w", key, err)
+		}
+		st.torndown = true
+	}
+	return requeue, a.writeStatus(ctx, st, pod)
+}
+
+func (a *Agent) ensureSandbox(ctx context.Context, st *podState, pod *corev1.Pod) error {
+	if st.startTime.IsZero() {
+		st.startTime = a.now()
+		if pod.Status.StartTime != nil {
+			st.startTime = pod.Status.StartTime.Time
+		}
+	}
+	if st.sandbox.ID != "" {
+		return nil
+	}
+	if a.adoptSandbox(ctx, st) {
+		return nil
+	}
+	sb, err := a.rt.RunPodSandbox(ctx, pod)
+	if err != nil {
+		return fmt.Errorf("run sandbox: %w", err)
+	}
+	st.sandbox = sb
+	a.mu.Lock()
+	a.sandboxes[sb.ID] = podKey(pod)
+	a.mu.Unlock()
+	return nil
+}
+
+// syncContainers runs init containers one after another, then the app
+// containers, restarting exited ones as the restart policy says.
+func (a *Agent) syncContainers(ctx context.Context, st *podState, pod *corev1.Pod) time.Duration {
+	var requeue time.Duration
+	later := func(d time.Duration) {
+		if d > 0 && (requeue == 0 || d < requeue) {
+			requeue = d
+		}
+	}
+	for i := range pod.Spec.InitContainers {
+		c, spec := &st.init[i], &pod.Spec.InitContainers[i]
+		a.refresh(ctx, c)
+		if c.succeeded() {
+			continue
+		}
+		if c.running() {
+			return requeue
+		}
+		if c.exited() {
+			if pod.Spec.RestartPolicy == corev1.RestartPolicyNever {
+				return requeue // podPhase reports Failed
+			}
+			if d := a.restartDelay(c, pod, spec); d > 0 {
+				later(d)
+				return requeue
+			}
+		}
+		later(a.startContainer(ctx, st, c, spec, true))
+		if !c.succeeded() {
+			return requeue
+		}
+	}
+	for i := range pod.Spec.Containers {
+		c, spec := &st.app[i], &pod.Spec.Containers[i]
+		a.refresh(ctx, c)
+		if c.running() {
+			continue
+		}
+		if c.exited() {
+			if !shouldRestart(pod.Spec.RestartPolicy, c.last.ExitCode) {
+				continue
+			}
+			if d := a.restartDelay(c, pod, spec); d > 0 {
+				later(d)
+				continue
+			}
+		}
+		later(a.startContainer(ctx, st, c, spec, false))
+		if c.exited() {
+			later(time.Nanosecond) // exited at once: decide on a restart next
+		}
+	}
+	return requeue
+}
+
+func shouldRestart(policy corev1.RestartPolicy, exitCode int32) bool {
+	switch policy {
+	case corev1.RestartPolicyNever:
+		return false
+	case corev1.RestartPolicyOnFailure:
+		return exitCode != 0
+	}
+	return true
+}
+
+// refresh reads the current instance's state from the runtime.
+func (a *Agent) refresh(ctx context.Context, c *containerState) {
+	if c.id == "" || c.last.State == runtime.ContainerExited {
+		return
+	}
+	s, err := a.rt.ContainerStatus(ctx, c.id)
+	if errors.Is(err, runtime.ErrNotFound) {
+		// Removed behind our back: count it as a failed exit.
+		c.last.State, c.last.ExitCode, c.last.Reason, c.last.FinishedAt = runtime.ContainerExited, 137, runtime.ReasonError, a.now()
+		return
+	}
+	if err == nil {
+		c.last = s
+	}
+}
+
+// restartDelay applies the crash back-off: the first restart is at once,
+// later ones wait 10 s, 20 s, 40 s … up to 5 min after the exit. A
+// container that ran well for twice the cap starts over at once.
+func (a *Agent) restartDelay(c *containerState, pod *corev1.Pod, spec *corev1.Container) time.Duration {
+	now := a.now()
+	finished := c.last.FinishedAt
+	if c.backoff == 0 || finished.Sub(c.backoffSince) > 2*a.opts.BackoffMax {
+		c.backoff, c.backoffSince = a.opts.BackoffInitial, now
+		return 0
+	}
+	if remaining := finished.Add(c.backoff).Sub(now); remaining > 0 {
+		if c.waitReason != "CrashLoopBackOff" {
+			a.event(pod, spec.Name, corev1.EventTypeWarning, "BackOff", "Back-off restarting failed container %s in pod %s_%s(%s)", spec.Name, pod.Name, pod.Namespace, pod.UID)
+		}
+		c.waitReason = "CrashLoopBackOff"
+		c.waitMessage = fmt.Sprintf("back-off %s restarting failed container=%s pod=%s_%s(%s)", c.backoff, spec.Name, pod.Name, pod.Namespace, pod.UID)
+		return remaining
+	}
+	c.backoff, c.backoffSince = min(2*c.backoff, a.opts.BackoffMax), now
+	return 0
+}
+
+// finishDeletion stops everything the pod runs; a pod still in the API
+// (deletionTimestamp set) is then deleted for good, with grace 0 and a
+// UID precondition so a new pod of the same name is never hit.
+func (a *Agent) finishDeletion(ctx context.Context, key string, st *podState, pod *corev1.Pod, goneFromAPI bool) error {
+	if err := a.teardown(ctx, st, pod); err != nil {
+		return err
+	}
+	if !goneFromAPI {
+		uid := pod.UID
+		err := a.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
+			GracePeriodSeconds: new(int64),
+			Preconditions:      &metav1.Preconditions{UID: &uid},
+		})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			return fmt.Errorf("delete pod %s: %w", key, err)
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.pods[key] != st {
+		return nil
+	}
+	if st.replacement != nil {
+		a.pods[key] = newPodState(st.replacement)
+		a.queue.Add(key)
+	} else {
+		delete(a.pods, key)
+	}
+	return nil
+}
+
+// teardown stops containers (with the pod's grace period), then stops
+// and removes the sandbox.
+func (a *Agent) teardown(ctx context.Context, st *podState, pod *corev1.Pod) error {
+	grace := time.Duration(corev1.DefaultTerminationGracePeriodSeconds) * time.Second
+	if pod.DeletionGracePeriodSeconds != nil {
+		grace = time.Duration(*pod.DeletionGracePeriodSeconds) * time.Second
+	} else if pod.Spec.TerminationGracePeriodSeconds != nil {
+		grace = time.Duration(*pod.Spec.TerminationGracePeriodSeconds) * time.Second
+	}
+	stop := func(cs []containerState, specs []corev1.Container) error {
+		for i := range cs {
+			c := &cs[i]
+			if c.id == "" {
+				continue
+			}
+			a.refresh(ctx, c)
+			if c.running() && i < len(specs) {
+				a.event(pod, specs[i].Name, corev1.EventTypeNormal, "Killing", "Stopping container %s", specs[i].Name)
+			}
+			if err := a.rt.StopContainer(ctx, c.id, grace); err != nil {
+				return fmt.Errorf("stop container %s: %w", c.id, err)
+			}
+			if err := a.rt.RemoveContainer(ctx, c.id); err != nil {
+				return fmt.Errorf("remove container %s: %w", c.id, err)
+			}
+			c.id = ""
+		}
+		return nil
+	}
+	if err := stop(st.app, pod.Spec.Containers); err != nil {
+		return err
+	}
+	if err := stop(st.init, pod.Spec.InitContainers); err != nil {
+		return err
+	}
+	if st.sandbox.ID == "" {
+		return nil
+	}
+	if err := a.rt.StopPodSandbox(ctx, st.sandbox.ID); err != nil {
+		return fmt.Errorf("stop sandbox %s: %w", st.sandbox.ID, err)
+	}
+	if err := a.rt.RemovePodSandbox(ctx, st.sandbox.ID); err != nil {
+		return fmt.Errorf("remove sandbox %s: %w", st.sandbox.ID, err)
+	}
+	a.mu.Lock()
+	delete(a.sandboxes, st.sandbox.ID)
+	a.mu.Unlock()
+	st.sandbox = runtime.Sandbox{}
+	return nil
+}
