@@ -220,14 +220,22 @@ func (s *Server) updateObject(ctx context.Context, r *resource, kind updateKind,
 		if err := checkPreconditions(r, name, obj, current); err != nil {
 			return nil, err
 		}
-		obj, err = prepareUpdate(r, kind, obj, current)
+		// Compare against the stored object with defaults applied, as the
+		// new one has them: fields protobuf does not keep (the type meta of
+		// embedded objects) would otherwise look changed.
+		old := current
+		if r.Default != nil {
+			old = current.DeepCopyObject()
+			r.Default(old)
+		}
+		obj, err = prepareUpdate(r, kind, obj, old)
 		if err != nil {
 			return nil, err
 		}
-		if errs := validateUpdate(r, kind, obj, current); len(errs) > 0 {
+		if errs := validateUpdate(r, kind, obj, old); len(errs) > 0 {
 			return nil, apierrors.NewInvalid(r.GroupVersionKind().GroupKind(), name, errs)
 		}
-		if err := s.admitUpdate(ctx, r, obj, current, dryRun); err != nil {
+		if err := s.admitUpdate(ctx, r, obj, old, dryRun); err != nil {
 			return nil, err
 		}
 		return obj, nil

@@ -187,7 +187,7 @@ func TestClusterScopedAndSystemNamespaces(t *testing.T) {
 		t.Fatalf("kubernetes service: %v %+v", err, svc)
 	}
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("node-%d", nsCounter.Add(1))},
-		Spec: corev1.NodeSpec{Unschedulable: true}, // no agent: keep other tests' pods away
+		Spec:   corev1.NodeSpec{Unschedulable: true}, // no agent: keep other tests' pods away
 		Status: corev1.NodeStatus{Capacity: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("110")}}}
 	created, err := cluster.client.CoreV1().Nodes().Create(ctx(t), node, metav1.CreateOptions{})
 	if err != nil || created.Namespace != "" {
