@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
@@ -52,6 +53,9 @@ func newServerCommand() *cobra.Command {
 	fl.Var(prefixValue{&o.ServiceCIDR}, "service-cidr", "CIDR Service addresses are allocated from")
 	fl.Var(prefixValue{&o.PodCIDR}, "pod-cidr", "CIDR of the pod network")
 	fl.Var(portRangeValue{&o.NodePortRange}, "service-node-port-range", "ports NodePort Services are allocated from")
+	fl.IntVar(&o.NodeCIDRMaskSize, "node-cidr-mask-size", 24, "prefix length of each node's share of the pod network (24: 256 nodes in a /16)")
+	fl.DurationVar(&o.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may stop reporting before it is marked Unknown")
+	fl.DurationVar(&o.PodEvictionTimeout, "pod-eviction-timeout", 5*time.Minute, "how long pods stay on a not-ready or unreachable node unless they say otherwise")
 	fl.Var(levelValue{&f.logLevel}, "log-level", "log level: debug, info, warn or error")
 	return cmd
 }

@@ -33,6 +33,9 @@ type Config struct {
 	// address is not set).
 	AdvertiseAddress netip.Addr
 	SecurePort       int32
+	// DefaultTolerationSeconds is how long pods tolerate a not-ready or
+	// unreachable node by default (300 s when zero).
+	DefaultTolerationSeconds int64
 	// Version is reported on /version (gitVersion, e.g. "v1.37.2-tug").
 	Version string
 	// WatchCacheSize is how many recent events each resource's watch cache

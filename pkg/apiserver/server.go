@@ -82,7 +82,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	factory := serializer.NewCodecFactory(scheme)
 	proto := protobuf.NewSerializer(scheme, scheme)
-	for _, r := range registry.All() {
+	resources := registry.AllWith(registry.Options{DefaultTolerationSeconds: cfg.DefaultTolerationSeconds})
+	for _, r := range resources {
 		gv := r.GroupVersion()
 		codec := factory.CodecForVersions(proto, proto, gv, gv)
 		prefix := keyPrefix(r)
@@ -104,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 		extra = append(extra, openapi.ExtraKind{Group: rv.Group, Version: rv.Version, Kind: rv.Kind, Object: rv.New()})
 	}
 	s.services = newServiceAllocator(cfg.ServiceCIDR, cfg.NodePortMin, cfg.NodePortMax)
-	s.openapi, err = openapi.New(registry.All(), extra...)
+	s.openapi, err = openapi.New(resources, extra...)
 	if err != nil {
 		return nil, fmt.Errorf("openapi: %w", err)
 	}

@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tugcluster/tug/internal/version"
 	"github.com/tugcluster/tug/pkg/apiserver"
@@ -134,6 +136,9 @@ func (c *Cluster) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// The kubernetes Service's endpoints name the advertised address; an
+	// unparsable one was refused when the options were checked.
+	advertised, _ := netip.ParseAddr(c.opts.AdvertiseAddress)
 	api, err := apiserver.New(apiserver.Config{
 		Etcd:     store.Client(),
 		ClientCA: c.pki.CAPool,
@@ -141,10 +146,13 @@ func (c *Cluster) Run(ctx context.Context) (err error) {
 			c.token:          {Name: AgentUser, Groups: []string{AgentGroup}},
 			controllersToken: {Name: ControllerManagerUser},
 		},
-		ServiceCIDR: c.opts.ServiceCIDR,
-		NodePortMin: c.opts.NodePortRange.Min,
-		NodePortMax: c.opts.NodePortRange.Max,
-		Version:     version.ServerGitVersion(),
+		ServiceCIDR:              c.opts.ServiceCIDR,
+		NodePortMin:              c.opts.NodePortRange.Min,
+		NodePortMax:              c.opts.NodePortRange.Max,
+		AdvertiseAddress:         advertised,
+		SecurePort:               int32(ln.Addr().(*net.TCPAddr).Port),
+		DefaultTolerationSeconds: int64(c.opts.PodEvictionTimeout / time.Second),
+		Version:                  version.ServerGitVersion(),
 	})
 	if err != nil {
 		return fmt.Errorf("build API server: %w", err)

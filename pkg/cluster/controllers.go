@@ -44,8 +44,11 @@ func (c *Cluster) runControllers(ctx context.Context, apiReady <-chan struct{}, 
 		Burst:           200,
 	}
 	m, err := manager.New(cfg, controller.Options{
-		PodCIDR: c.opts.PodCIDR.String(),
-		Logger:  c.log.With("component", "controllers"),
+		PodCIDR:                c.opts.PodCIDR.String(),
+		NodeCIDRMaskSize:       c.opts.NodeCIDRMaskSize,
+		NodeMonitorGracePeriod: c.opts.NodeMonitorGracePeriod,
+		PodEvictionTimeout:     c.opts.PodEvictionTimeout,
+		Logger:                 c.log.With("component", "controllers"),
 	}, append(manager.Controllers(), scheduler.Controller())...)
 	if err != nil {
 		return err

@@ -88,6 +88,13 @@ type Options struct {
 	PodCIDR netip.Prefix
 	// NodePortRange bounds NodePort allocation (30000-32767).
 	NodePortRange PortRange
+	// NodeCIDRMaskSize is the size of each node's podCIDR (0: 24).
+	NodeCIDRMaskSize int
+	// NodeMonitorGracePeriod: a node silent this long turns Unknown (0: 40s).
+	NodeMonitorGracePeriod time.Duration
+	// PodEvictionTimeout: default tolerationSeconds of the not-ready and
+	// unreachable taints (0: 5m).
+	PodEvictionTimeout time.Duration
 
 	// Logger receives the server's logs (default slog.Default()).
 	Logger *slog.Logger

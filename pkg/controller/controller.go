@@ -41,6 +41,9 @@ type Options struct {
 	NodeMonitorGracePeriod time.Duration
 	// PodCIDR is the cluster pod network split into node podCIDRs.
 	PodCIDR string
+	// NodeCIDRMaskSize is the prefix length of each node's podCIDR (24:
+	// 256 nodes in a /16; 26 gives 1024 nodes of 62 pods).
+	NodeCIDRMaskSize int
 	// Logger receives the controllers' logs (default slog.Default()).
 	Logger *slog.Logger
 }

@@ -42,26 +42,24 @@ func schedulerRunner(cfg *rest.Config) func(context.Context) error {
 // schedNode creates a Ready node that only this test's pods tolerate.
 func schedNode(t *testing.T, ns, name, cpu string) {
 	t.Helper()
+	res := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("110")}
+	// Nodes register with their status in the create, as an agent does, so
+	// no controller write (a podCIDR) can race a second status update.
 	n := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"tug.test/owner": ns}},
 		Spec:       corev1.NodeSpec{Taints: []corev1.Taint{{Key: "tug.test/owner", Value: ns, Effect: corev1.TaintEffectNoSchedule}}},
+		Status: corev1.NodeStatus{
+			Capacity: res, Allocatable: res,
+			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
+				LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
+		},
 	}
-	created, err := cluster.client.CoreV1().Nodes().Create(ctx(t), n, metav1.CreateOptions{})
-	if err != nil {
+	if _, err := cluster.client.CoreV1().Nodes().Create(ctx(t), n, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create node %s: %v", name, err)
 	}
 	t.Cleanup(func() {
 		_ = cluster.client.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{})
 	})
-	created.Status = corev1.NodeStatus{
-		Capacity:    corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("110")},
-		Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("110")},
-		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
-			LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
-	}
-	if _, err := cluster.client.CoreV1().Nodes().UpdateStatus(ctx(t), created, metav1.UpdateOptions{}); err != nil {
-		t.Fatalf("node status %s: %v", name, err)
-	}
 }
 
 // schedPod creates a pod that goes only to this test's nodes.

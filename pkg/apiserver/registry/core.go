@@ -1,11 +1,13 @@
 package registry
 
 // CoreResources returns the resources of the core group (/api/v1), in
-// discovery order.
-func CoreResources() []*Resource {
+// discovery order, with default options.
+func CoreResources() []*Resource { return coreResources(Options{}) }
+
+func coreResources(o Options) []*Resource {
 	return []*Resource{
 		namespacesResource(),
-		podsResource(),
+		podsResource(o),
 		nodesResource(),
 		servicesResource(),
 		endpointsResource(),

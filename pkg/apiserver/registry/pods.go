@@ -13,7 +13,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-func podsResource() *Resource {
+func podsResource(o Options) *Resource {
+	toleration := o.DefaultTolerationSeconds
+	if toleration == 0 {
+		toleration = defaultNodeTolerationSeconds
+	}
 	return &Resource{
 		Version: "v1", Name: "pods", Singular: "pod", Kind: "Pod",
 		ShortNames: []string{"po"}, Categories: []string{"all"}, Namespaced: true,
@@ -21,8 +25,11 @@ func podsResource() *Resource {
 		NewList: func() runtime.Object { return &corev1.PodList{} },
 		Status:  true,
 
-		Default:                typedMutate(defaultPod),
-		PrepareForCreate:       typedMutate(preparePodForCreate),
+		Default: typedMutate(defaultPod),
+		PrepareForCreate: typedMutate(func(pod *corev1.Pod) {
+			preparePodForCreate(pod)
+			addDefaultNodeTolerations(&pod.Spec, toleration)
+		}),
 		PrepareForStatusUpdate: typedMutateUpdate(preparePodStatusUpdate),
 		Validate:               typedValidate(validatePod),
 		ValidateUpdate:         typedValidateUpdate(validatePodUpdate),
@@ -39,11 +46,9 @@ func defaultPod(pod *corev1.Pod) {
 }
 
 // preparePodForCreate resets the status: a new pod is Pending, with the
-// QoS class its resources give it. It also adds the default tolerations
-// of unready and unreachable nodes.
+// QoS class its resources give it.
 func preparePodForCreate(pod *corev1.Pod) {
 	pod.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: podQOSClass(&pod.Spec)}
-	addDefaultNodeTolerations(&pod.Spec)
 }
 
 // defaultNodeTolerationSeconds is how long a pod stays bound to a node that
@@ -54,7 +59,7 @@ const defaultNodeTolerationSeconds int64 = 300
 // addDefaultNodeTolerations gives a new pod the NoExecute tolerations for
 // the not-ready and unreachable node taints it does not already tolerate,
 // as every Kubernetes pod gets them.
-func addDefaultNodeTolerations(spec *corev1.PodSpec) {
+func addDefaultNodeTolerations(spec *corev1.PodSpec, tolerationSeconds int64) {
 	for _, key := range []string{corev1.TaintNodeNotReady, corev1.TaintNodeUnreachable} {
 		tolerated := false
 		for _, t := range spec.Tolerations {
@@ -64,7 +69,7 @@ func addDefaultNodeTolerations(spec *corev1.PodSpec) {
 			}
 		}
 		if !tolerated {
-			seconds := defaultNodeTolerationSeconds
+			seconds := tolerationSeconds
 			spec.Tolerations = append(spec.Tolerations, corev1.Toleration{
 				Key: key, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &seconds,
 			})

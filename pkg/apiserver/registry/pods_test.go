@@ -230,3 +230,24 @@ func TestPodCreateAddsDefaultNodeTolerations(t *testing.T) {
 		t.Errorf("own tolerations changed (-want +got):\n%s", diff)
 	}
 }
+
+func TestPodDefaultTolerationSecondsIsConfigurable(t *testing.T) {
+	var r *Resource
+	for _, res := range AllWith(Options{DefaultTolerationSeconds: 42}) {
+		if res.Group == "" && res.Name == "pods" {
+			r = res
+		}
+	}
+	pod := testPod()
+	if errs := createErrors(r, pod); len(errs) != 0 {
+		t.Fatalf("valid pod rejected: %v", errs)
+	}
+	for _, tol := range pod.Spec.Tolerations {
+		if tol.TolerationSeconds == nil || *tol.TolerationSeconds != 42 {
+			t.Errorf("toleration %+v, want 42 seconds", tol)
+		}
+	}
+	if len(pod.Spec.Tolerations) != 2 {
+		t.Errorf("got %d tolerations, want 2", len(pod.Spec.Tolerations))
+	}
+}

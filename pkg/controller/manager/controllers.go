@@ -2,20 +2,36 @@ package manager
 
 import (
 	"github.com/tugcluster/tug/pkg/controller"
+	"github.com/tugcluster/tug/pkg/controller/cronjob"
+	"github.com/tugcluster/tug/pkg/controller/daemonset"
 	"github.com/tugcluster/tug/pkg/controller/deployment"
+	"github.com/tugcluster/tug/pkg/controller/endpoints"
+	"github.com/tugcluster/tug/pkg/controller/endpointslice"
 	"github.com/tugcluster/tug/pkg/controller/garbagecollector"
+	"github.com/tugcluster/tug/pkg/controller/job"
 	"github.com/tugcluster/tug/pkg/controller/namespace"
+	"github.com/tugcluster/tug/pkg/controller/nodeipam"
+	"github.com/tugcluster/tug/pkg/controller/nodelifecycle"
 	"github.com/tugcluster/tug/pkg/controller/replicaset"
 	"github.com/tugcluster/tug/pkg/controller/serviceaccount"
+	"github.com/tugcluster/tug/pkg/controller/statefulset"
 )
 
 // Controllers lists every built-in controller, one per line.
 func Controllers() []controller.Constructor {
 	return []controller.Constructor{
+		cronjob.New,
+		daemonset.New,
 		deployment.New,
+		endpoints.New,
+		endpointslice.New,
 		garbagecollector.New,
+		job.New,
 		namespace.New,
+		nodeipam.New,
+		nodelifecycle.New,
 		replicaset.New,
 		serviceaccount.New,
+		statefulset.New,
 	}
 }

@@ -1,0 +1,289 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
+
+	"github.com/tugcluster/tug/pkg/controller/replicaset"
+)
+
+// round is what one sync learned about a Job's pods.
+type round struct {
+	job       *batchv1.Job
+	pods      []*corev1.Pod
+	active    []*corev1.Pod // pending or running, not terminating
+	completed indexSet      // Indexed Jobs: completed indexes, counted or not
+	// release are finished pods holding the finalizer that count for
+	// nothing (a second success of an index); their finalizer just goes.
+	release []*corev1.Pod
+}
+
+func (jc *Controller) sync(ctx context.Context, key string) error {
+	ns, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return nil
+	}
+	cached, err := jc.jobLister.Jobs(ns).Get(name)
+	if apierrors.IsNotFound(err) {
+		jc.expectations.forget(key)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get job %s: %w", key, err)
+	}
+	if m := cached.Spec.ManagedBy; m != nil && *m != batchv1.JobControllerName {
+		return nil
+	}
+	job := cached.DeepCopy()
+	pods, err := jc.claimPods(ctx, job)
+	if err != nil {
+		return err
+	}
+	if isFinished(&job.Status) {
+		return jc.syncFinished(ctx, job, pods)
+	}
+	satisfied := jc.expectations.satisfied(key)
+	now := jc.now()
+	r := jc.observe(job, pods)
+	status := job.Status.DeepCopy()
+	if status.UncountedTerminatedPods == nil {
+		status.UncountedTerminatedPods = &batchv1.UncountedTerminatedPods{}
+	}
+	unc := status.UncountedTerminatedPods
+	// Once the Job is failing, pods it deleted count as failed even where
+	// terminating pods otherwise wait for the Failed phase.
+	failing := conditionTrue(status, batchv1.JobFailureTarget)
+	failedPod := func(p *corev1.Pod) bool { return podFailed(p, job) || (failing && podTerminating(p)) }
+	for _, p := range pods {
+		if !hasFinalizer(p) || !(p.Status.Phase == corev1.PodSucceeded || failedPod(p)) || jc.expectations.counted(p.UID) ||
+			slices.Contains(unc.Succeeded, p.UID) || slices.Contains(unc.Failed, p.UID) {
+			continue
+		}
+		switch {
+		case failedPod(p):
+			unc.Failed = append(unc.Failed, p.UID)
+		case !indexed(job):
+			unc.Succeeded = append(unc.Succeeded, p.UID)
+		default:
+			ix := podIndex(p)
+			if ix < 0 || ix >= int(ptr.Deref(job.Spec.Completions, 0)) || r.completed[ix] {
+				r.release = append(r.release, p)
+				continue
+			}
+			r.completed[ix] = true
+			unc.Succeeded = append(unc.Succeeded, p.UID)
+		}
+	}
+	if indexed(job) {
+		status.CompletedIndexes = r.completed.String()
+	}
+	succeeded := status.Succeeded + int32(len(unc.Succeeded))
+	failed := status.Failed + int32(len(unc.Failed))
+	suspended := ptr.Deref(job.Spec.Suspend, false)
+	if status.StartTime == nil && !suspended {
+		status.StartTime = ptr.To(metav1.NewTime(now))
+	}
+
+	var manageErr error
+	created, deleted := 0, 0
+	target := jc.finishTarget(job, status, r, succeeded, failed, now)
+	switch {
+	case target != nil:
+		// Stop what still runs; the terminal condition follows once
+		// every pod is gone and counted.
+		deleted, manageErr = jc.deletePods(ctx, key, job, r.active, target.Type == batchv1.JobFailureTarget)
+	case suspended:
+		if setCondition(status, batchv1.JobSuspended, corev1.ConditionTrue, "JobSuspended", "Job suspended", now) {
+			jc.events.Event(job, corev1.EventTypeNormal, "Suspended", "Job suspended")
+		}
+		deleted, manageErr = jc.deletePods(ctx, key, job, r.active, false)
+	default:
+		if setCondition(status, batchv1.JobSuspended, corev1.ConditionFalse, "JobResumed", "Job resumed", now) {
+			jc.events.Event(job, corev1.EventTypeNormal, "Resumed", "Job resumed")
+			// A resumed Job's deadline counts from the resumption.
+			status.StartTime = ptr.To(metav1.NewTime(now))
+		}
+		if left, ok := deadlineLeft(job, status.StartTime, now); ok {
+			jc.enqueueAfter(job, left+10*time.Millisecond)
+		}
+		if satisfied && job.DeletionTimestamp == nil {
+			created, deleted, manageErr = jc.manage(ctx, key, r, succeeded, now)
+		}
+	}
+
+	status.Active = int32(len(r.active) + created - deleted)
+	var ready, terminating int32
+	for _, p := range r.active {
+		if replicaset.IsPodReady(p) {
+			ready++
+		}
+	}
+	for _, p := range pods {
+		if podTerminating(p) {
+			terminating++
+		}
+	}
+	status.Ready, status.Terminating = ptr.To(min(ready, status.Active)), ptr.To(terminating+int32(deleted))
+
+	job, err = jc.writeStatus(ctx, job, status)
+	if err != nil {
+		return errors.Join(manageErr, err)
+	}
+	// The UIDs are recorded: the finalizers may go, then the counters move.
+	status = job.Status.DeepCopy()
+	released, relErr := jc.removeFinalizers(ctx, pods, r.release, status.UncountedTerminatedPods)
+	moveCounted(status, released)
+	if target != nil && status.Active == 0 && terminating == 0 && deleted == 0 &&
+		len(status.UncountedTerminatedPods.Succeeded)+len(status.UncountedTerminatedPods.Failed) == 0 {
+		jc.finish(job, status, target, now)
+	}
+	if _, err := jc.writeStatus(ctx, job, status); err != nil {
+		return errors.Join(manageErr, relErr, err)
+	}
+	return errors.Join(manageErr, relErr)
+}
+
+func indexed(job *batchv1.Job) bool {
+	return ptr.Deref(job.Spec.CompletionMode, batchv1.NonIndexedCompletion) == batchv1.IndexedCompletion
+}
+
+// observe sorts the Job's pods.
+func (jc *Controller) observe(job *batchv1.Job, pods []*corev1.Pod) *round {
+	r := &round{job: job, pods: pods, completed: indexSet{}}
+	if indexed(job) {
+		r.completed = parseIndexes(job.Status.CompletedIndexes, int(ptr.Deref(job.Spec.Completions, 0)))
+	}
+	for _, p := range pods {
+		if replicaset.IsPodActive(p) {
+			r.active = append(r.active, p)
+		}
+	}
+	return r
+}
+
+// finishTarget returns the condition (FailureTarget or SuccessCriteriaMet)
+// the Job is heading to, setting it on status when new, or nil.
+func (jc *Controller) finishTarget(job *batchv1.Job, status *batchv1.JobStatus, r *round, succeeded, failed int32, now time.Time) *batchv1.JobCondition {
+	for _, t := range []batchv1.JobConditionType{batchv1.JobFailureTarget, batchv1.JobSuccessCriteriaMet} {
+		if c := findCondition(status, t); c != nil && c.Status == corev1.ConditionTrue {
+			return c
+		}
+	}
+	var t batchv1.JobConditionType
+	var reason, msg string
+	left, hasDeadline := deadlineLeft(job, status.StartTime, now)
+	switch {
+	case exceedsBackoffLimit(job, failed, r.active):
+		t, reason, msg = batchv1.JobFailureTarget, batchv1.JobReasonBackoffLimitExceeded, msgBackoffLimit
+	case hasDeadline && left <= 0 && !ptr.Deref(job.Spec.Suspend, false):
+		t, reason, msg = batchv1.JobFailureTarget, batchv1.JobReasonDeadlineExceeded, msgDeadline
+	case reachedCompletions(job, succeeded, len(r.active)):
+		t, reason, msg = batchv1.JobSuccessCriteriaMet, batchv1.JobReasonCompletionsReached, msgCompletions
+	default:
+		return nil
+	}
+	setCondition(status, t, corev1.ConditionTrue, reason, msg, now)
+	return findCondition(status, t)
+}
+
+// finish turns the target condition into the terminal one.
+func (jc *Controller) finish(job *batchv1.Job, status *batchv1.JobStatus, target *batchv1.JobCondition, now time.Time) {
+	if target.Type == batchv1.JobSuccessCriteriaMet {
+		setCondition(status, batchv1.JobComplete, corev1.ConditionTrue, target.Reason, target.Message, now)
+		if status.CompletionTime == nil {
+			status.CompletionTime = ptr.To(metav1.NewTime(now))
+		}
+		jc.events.Event(job, corev1.EventTypeNormal, "Completed", "Job completed")
+	} else {
+		setCondition(status, batchv1.JobFailed, corev1.ConditionTrue, target.Reason, target.Message, now)
+		jc.events.Event(job, corev1.EventTypeWarning, target.Reason, target.Message)
+	}
+	status.Active, status.Ready = 0, ptr.To[int32](0)
+	if ttl := job.Spec.TTLSecondsAfterFinished; ttl != nil {
+		jc.enqueueAfter(job, time.Duration(*ttl)*time.Second)
+	}
+}
+
+// moveCounted moves the UIDs whose finalizer is gone from
+// uncountedTerminatedPods into the succeeded and failed counters.
+func moveCounted(status *batchv1.JobStatus, released map[types.UID]bool) {
+	unc := status.UncountedTerminatedPods
+	keep := func(uids []types.UID) ([]types.UID, int32) {
+		var rest []types.UID
+		var moved int32
+		for _, u := range uids {
+			if released[u] {
+				moved++
+			} else {
+				rest = append(rest, u)
+			}
+		}
+		return rest, moved
+	}
+	var n int32
+	unc.Succeeded, n = keep(unc.Succeeded)
+	status.Succeeded += n
+	unc.Failed, n = keep(unc.Failed)
+	status.Failed += n
+}
+
+// writeStatus stores status when it differs from job's.
+func (jc *Controller) writeStatus(ctx context.Context, job *batchv1.Job, status *batchv1.JobStatus) (*batchv1.Job, error) {
+	if equality.Semantic.DeepEqual(job.Status, *status) {
+		return job, nil
+	}
+	job = job.DeepCopy()
+	job.Status = *status
+	updated, err := jc.client.BatchV1().Jobs(job.Namespace).UpdateStatus(ctx, job, metav1.UpdateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("update status of job %s: %w", job.Name, err)
+	}
+	return updated, nil
+}
+
+// claimPods returns the pods the Job controls, adopting matching orphans.
+func (jc *Controller) claimPods(ctx context.Context, job *batchv1.Job) ([]*corev1.Pod, error) {
+	selector, err := metav1.LabelSelectorAsSelector(job.Spec.Selector)
+	if err != nil || selector.Empty() {
+		return nil, nil // validation keeps such Jobs out
+	}
+	all, err := jc.podLister.Pods(job.Namespace).List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("list pods: %w", err)
+	}
+	pods, err := replicaset.Claim(ctx, job, kind, selector, all, replicaset.ClaimActions[*corev1.Pod]{
+		CanAdopt: func(ctx context.Context) error {
+			fresh, err := jc.client.BatchV1().Jobs(job.Namespace).Get(ctx, job.Name, metav1.GetOptions{})
+			switch {
+			case err != nil:
+				return err
+			case fresh.UID != job.UID:
+				return fmt.Errorf("original Job %s/%s is gone", job.Namespace, job.Name)
+			case fresh.DeletionTimestamp != nil:
+				return fmt.Errorf("job %s/%s is being deleted", job.Namespace, job.Name)
+			}
+			return nil
+		},
+		Patch: func(ctx context.Context, p *corev1.Pod, patch []byte) error {
+			_, err := jc.client.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+			return err
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim pods of job %s: %w", job.Name, err)
+	}
+	return pods, nil
+}
