@@ -6,6 +6,8 @@ for pair in "ip:iproute2" "nsenter:util-linux" "curl:curl" "git:git"; do
 	cmd=${pair%%:*} pkg=${pair#*:}
 	command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
+# CNI plugins for pod networking (bridge, host-local, portmap, loopback).
+[ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 if ((${#need[@]})); then
 	echo "installing: ${need[*]}"
 	export DEBIAN_FRONTEND=noninteractive
