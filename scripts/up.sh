@@ -24,11 +24,13 @@ for _ in $(seq 1 100); do
 	sleep 0.2
 done
 curl -ksf https://127.0.0.1:6443/readyz >/dev/null || { echo "tug server did not become ready; see $LOG" >&2; exit 1; }
+env=""
+[ "$DATA_DIR" = /var/lib/tug ] || env="TUG_DATA_DIR=$DATA_DIR "
 cat <<MSG
 tug is running (pid $(cat "$PIDFILE"), log $LOG).
 
-  bin/tug kubectl get namespaces
-  bin/tug kubectl apply -f your-manifest.yaml
+  ${env}bin/tug kubectl get namespaces
+  ${env}bin/tug kubectl apply -f your-manifest.yaml
 
 Admin kubeconfig for any kubectl: ${DATA_DIR}/admin.kubeconfig
 Stop it with: make down
