@@ -2,7 +2,8 @@
 # Installs the system packages tug needs when they are missing (Debian, as root).
 set -euo pipefail
 need=()
-for pair in "ip:iproute2" "nsenter:util-linux" "curl:curl" "git:git"; do
+for pair in "ip:iproute2" "nsenter:util-linux" "curl:curl" "git:git" \
+	"containerd:containerd" "runc:runc" "busybox:busybox-static"; do
 	cmd=${pair%%:*} pkg=${pair#*:}
 	command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
