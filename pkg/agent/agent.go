@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 
+	"github.com/tugcluster/tug/pkg/agent/probes"
 	"github.com/tugcluster/tug/pkg/agent/runtime"
 )
 
@@ -40,6 +41,9 @@ type Agent struct {
 	node   nodeState
 	ready  chan struct{}
 	hostIP string
+
+	prober   *probes.Prober
+	probeMgr *probes.Manager
 }
 
 // New returns an agent for one node; nothing runs until Run.
@@ -65,6 +69,15 @@ func New(client kubernetes.Interface, rt runtime.Runtime, opts Options) (*Agent,
 			break
 		}
 	}
+	a.prober = newProber(rt, opts)
+	a.probeMgr = probes.NewManager(probes.ManagerOptions{
+		Prober:  a.prober,
+		Clock:   opts.ProbeClock,
+		Changed: func(key string) { a.queue.Add(key) },
+		Event: func(pod *corev1.Pod, container, eventType, reason, msg string) {
+			a.event(pod, container, eventType, reason, "%s", msg)
+		},
+	})
 	return a, nil
 }
 
@@ -78,6 +91,7 @@ func (a *Agent) Ready() <-chan struct{} { return a.ready }
 // runs its pods until ctx ends. It returns nil when ctx ends.
 func (a *Agent) Run(ctx context.Context) error {
 	defer a.queue.ShutDown()
+	defer a.probeMgr.Close()
 	if a.rec == nil {
 		b := record.NewBroadcaster(record.WithContext(ctx))
 		b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: a.client.CoreV1().Events("")})

@@ -62,6 +62,7 @@ func (a *Agent) startContainer(ctx context.Context, st *podState, c *containerSt
 	}
 	c.id, c.imageID = id, imageID
 	c.last = runtime.ContainerStatus{ID: id, Name: spec.Name, State: runtime.ContainerCreated}
+	c.killed, c.messageChecked = false, false
 	a.event(pod, spec.Name, corev1.EventTypeNormal, "Created", "Created container: %s", spec.Name)
 	if err := a.rt.StartContainer(ctx, id); err != nil {
 		c.waitReason, c.waitMessage = "RunContainerError", err.Error()
@@ -72,6 +73,9 @@ func (a *Agent) startContainer(ctx context.Context, st *podState, c *containerSt
 	c.waitReason, c.waitMessage = "", ""
 	a.event(pod, spec.Name, corev1.EventTypeNormal, "Started", "Started container %s", spec.Name)
 	a.refresh(ctx, c)
+	if c.running() && !a.runPostStart(ctx, st, c, spec) {
+		return 0 // exited: the caller decides on a restart
+	}
 	return 0
 }
 

@@ -116,6 +116,7 @@ func NewFleet(client kubernetes.Interface, opts FleetOptions) (*Fleet, error) {
 			o.Labels[k] = v
 		}
 		o.externalPods = true
+		o.SimulatedProbeNetwork = true
 		if o.Workers <= 0 {
 			o.Workers = 1
 		}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/tools/record"
 
+	"github.com/tugcluster/tug/pkg/agent/runtime"
 	fakert "github.com/tugcluster/tug/pkg/agent/runtime/fake"
 )
 
@@ -35,6 +36,13 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil, nil)
+}
+
+// newHarnessWith builds a harness whose runtime wrap may wrap (to add
+// or script optional abilities) and whose options mod may change.
+func newHarnessWith(t *testing.T, wrap func(*fakert.Runtime) runtime.Runtime, mod func(*Options)) *harness {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	rt, err := fakert.New(fakert.Options{PodCIDR: netip.MustParsePrefix("10.42.3.0/24"), Now: clk.now})
 	if err != nil {
@@ -42,13 +50,22 @@ func newHarness(t *testing.T) *harness {
 	}
 	client := fake.NewClientset()
 	rec := record.NewFakeRecorder(1000)
-	a, err := New(client, rt, Options{
+	opts := Options{
 		NodeName: "node-a", PodCIDR: "10.42.3.0/24", Now: clk.now, Recorder: rec,
 		Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "192.0.2.10"}},
-	})
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	var r runtime.Runtime = rt
+	if wrap != nil {
+		r = wrap(rt)
+	}
+	a, err := New(client, r, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(a.probeMgr.Close)
 	return &harness{t: t, client: client, rt: rt, agent: a, clock: clk, events: rec}
 }
 

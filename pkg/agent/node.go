@@ -89,7 +89,7 @@ func (a *Agent) desiredNode(ctx context.Context) (*corev1.Node, error) {
 			Addresses:   append([]corev1.NodeAddress{}, a.opts.Addresses...),
 			NodeInfo:    info,
 			DaemonEndpoints: corev1.NodeDaemonEndpoints{
-				KubeletEndpoint: corev1.DaemonEndpoint{Port: 10250},
+				KubeletEndpoint: corev1.DaemonEndpoint{Port: a.opts.KubeletPort},
 			},
 		},
 	}

@@ -7,6 +7,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/client-go/tools/record"
+	utilclock "k8s.io/utils/clock"
+
+	"github.com/tugcluster/tug/pkg/agent/probes"
 )
 
 // KubeletVersion is the version the agent reports in nodeInfo.
@@ -43,6 +46,9 @@ type Options struct {
 	Addresses []corev1.NodeAddress
 	// SystemInfo overrides the detected kernel, OS image and architecture.
 	SystemInfo *corev1.NodeSystemInfo
+	// KubeletPort is where the agent's streaming API listens; the Node
+	// publishes it as status.daemonEndpoints.kubeletEndpoint.port (10250).
+	KubeletPort int32
 
 	LeaseDuration        time.Duration
 	LeaseRenewInterval   time.Duration
@@ -59,6 +65,15 @@ type Options struct {
 	Logger   *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// ProbeDialer dials httpGet, tcpSocket and grpc probes and hooks;
+	// nil dials from the agent's own network namespace.
+	ProbeDialer probes.DialFunc
+	// ProbeClock schedules probe attempts; nil is the real clock.
+	ProbeClock utilclock.WithDelayedExecution
+	// SimulatedProbeNetwork makes network probes and hooks succeed
+	// without dialing: simulated pod addresses exist only in the API.
+	SimulatedProbeNetwork bool
 
 	// externalPods: a Fleet feeds pods instead of a per-agent informer.
 	externalPods bool
@@ -85,6 +100,9 @@ func (o *Options) setDefaults() {
 	setDur(&o.PodResyncInterval, DefaultPodResyncInterval)
 	setDur(&o.BackoffInitial, DefaultBackoffInitial)
 	setDur(&o.BackoffMax, DefaultBackoffMax)
+	if o.KubeletPort <= 0 {
+		o.KubeletPort = 10250
+	}
 	if o.Workers <= 0 {
 		o.Workers = 4
 	}

@@ -44,6 +44,14 @@ type containerState struct {
 	backoffSince            time.Time     // when the delay was last raised
 	pullBackoff             time.Duration
 	pullRetryAt             time.Time
+
+	// killed: the agent stopped this instance (failed liveness or
+	// startup probe, failed postStart hook), so it restarts unless the
+	// restart policy is Never, whatever its exit code.
+	killed bool
+	// messageChecked: the termination message of this instance was
+	// looked for in its logs already.
+	messageChecked bool
 }
 
 func newPodState(pod *corev1.Pod) *podState {

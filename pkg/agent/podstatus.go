@@ -100,8 +100,8 @@ func (a *Agent) buildStatus(st *podState, pod *corev1.Pod, base *corev1.PodStatu
 		s.StartTime = &t
 	}
 	inited := initDone(st)
-	s.InitContainerStatuses = a.containerStatuses(st.init, pod.Spec.InitContainers, st, inited, true)
-	s.ContainerStatuses = a.containerStatuses(st.app, pod.Spec.Containers, st, inited, false)
+	s.InitContainerStatuses = a.containerStatuses(st.init, pod.Spec.InitContainers, st, pod, inited, true)
+	s.ContainerStatuses = a.containerStatuses(st.app, pod.Spec.Containers, st, pod, inited, false)
 	if s.Phase == corev1.PodSucceeded || s.Phase == corev1.PodFailed {
 		s.Reason, s.Message = "", ""
 	}
@@ -109,7 +109,7 @@ func (a *Agent) buildStatus(st *podState, pod *corev1.Pod, base *corev1.PodStatu
 	return s
 }
 
-func (a *Agent) containerStatuses(cs []containerState, specs []corev1.Container, st *podState, inited, init bool) []corev1.ContainerStatus {
+func (a *Agent) containerStatuses(cs []containerState, specs []corev1.Container, st *podState, pod *corev1.Pod, inited, init bool) []corev1.ContainerStatus {
 	if len(specs) == 0 {
 		return nil
 	}
@@ -129,6 +129,10 @@ func (a *Agent) containerStatuses(cs []containerState, specs []corev1.Container,
 		case c.running():
 			o.State.Running = &corev1.ContainerStateRunning{StartedAt: mtime(c.last.StartedAt)}
 			o.Ready, started = true, true
+			if !init {
+				ps := a.probeMgr.Status(podKey(pod), spec, c.id)
+				o.Ready, started = ps.Ready, ps.Started
+			}
 		case c.exited() && c.waitReason != "":
 			o.State.Waiting = &corev1.ContainerStateWaiting{Reason: c.waitReason, Message: c.waitMessage}
 			o.LastTerminationState = corev1.ContainerState{Terminated: terminated(&c.last, a.containerIDPrefix())}
@@ -197,11 +201,16 @@ func (a *Agent) podConditions(st *podState, pod *corev1.Pod, s *corev1.PodStatus
 	}
 	initReason, initMsg := "ContainersNotInitialized", fmt.Sprintf("containers with incomplete status: [%s]", strings.Join(notInit, " "))
 	ready := len(notReady) == 0 && !terminal
+	podReady, podReason, podMsg := ready, readyReason, readyMsg
+	if ready {
+		podReady, podMsg = readinessGatesPass(pod, old)
+		podReason = "ReadinessGatesNotReady"
+	}
 	mine := []corev1.PodCondition{
 		cond(podReadyToStartContainers, st.sandbox.ID != "" && !st.torndown, "", ""),
 		cond(corev1.PodInitialized, inited, initReason, initMsg),
 		cond(corev1.ContainersReady, ready, readyReason, readyMsg),
-		cond(corev1.PodReady, ready, readyReason, readyMsg),
+		cond(corev1.PodReady, podReady, podReason, podMsg),
 	}
 	out := make([]corev1.PodCondition, 0, len(mine)+2)
 	hasScheduled := false
@@ -256,4 +265,25 @@ func (a *Agent) writeStatus(ctx context.Context, st *podState, pod *corev1.Pod) 
 	}
 	st.written, st.writtenRV, st.writtenResultRV = &next, pod.ResourceVersion, res.ResourceVersion
 	return nil
+}
+
+// readinessGatesPass: every readiness gate's condition (written by
+// others into the pod status) is True. The message names the first gate
+// that is not.
+func readinessGatesPass(pod *corev1.Pod, conds []corev1.PodCondition) (bool, string) {
+	for _, g := range pod.Spec.ReadinessGates {
+		var found *corev1.PodCondition
+		for i := range conds {
+			if conds[i].Type == g.ConditionType {
+				found = &conds[i]
+			}
+		}
+		if found == nil {
+			return false, fmt.Sprintf("corresponding condition of pod readiness gate %q does not exist.", g.ConditionType)
+		}
+		if found.Status != corev1.ConditionTrue {
+			return false, fmt.Sprintf("the status of pod readiness gate %q is not \"True\", but %v", g.ConditionType, found.Status)
+		}
+	}
+	return true, ""
 }

@@ -44,13 +44,17 @@ func (a *Agent) sync(ctx context.Context, key string) (time.Duration, error) {
 		return a.opts.BackoffInitial, errors.Join(err, a.writeStatus(ctx, st, pod))
 	}
 	requeue := a.syncContainers(ctx, st, pod)
+	a.fillTerminationMessages(ctx, st, pod)
 	if phase := podPhase(st, pod); phase == corev1.PodSucceeded || phase == corev1.PodFailed {
 		st.terminal = phase
+		a.probeMgr.RemovePod(key)
 		// A finished pod keeps its record but gives back its address.
 		if err := a.rt.StopPodSandbox(ctx, st.sandbox.ID); err != nil {
 			return time.Second, fmt.Errorf("stop sandbox of finished pod %s: %w", key, err)
 		}
 		st.torndown = true
+	} else {
+		a.syncProbes(st, pod)
 	}
 	return requeue, a.writeStatus(ctx, st, pod)
 }
@@ -115,10 +119,18 @@ func (a *Agent) syncContainers(ctx context.Context, st *podState, pod *corev1.Po
 		c, spec := &st.app[i], &pod.Spec.Containers[i]
 		a.refresh(ctx, c)
 		if c.running() {
-			continue
+			k := a.probeMgr.Status(podKey(pod), spec, c.id).Kill
+			if k == nil {
+				continue
+			}
+			a.probeKill(ctx, st, pod, c, spec, k)
+			if c.running() {
+				later(time.Second) // the stop failed: try again
+				continue
+			}
 		}
 		if c.exited() {
-			if !shouldRestart(pod.Spec.RestartPolicy, c.last.ExitCode) {
+			if !shouldRestartContainer(pod.Spec.RestartPolicy, c) {
 				continue
 			}
 			if d := a.restartDelay(c, pod, spec); d > 0 {
@@ -216,36 +228,17 @@ func (a *Agent) finishDeletion(ctx context.Context, key string, st *podState, po
 // teardown stops containers (with the pod's grace period), then stops
 // and removes the sandbox.
 func (a *Agent) teardown(ctx context.Context, st *podState, pod *corev1.Pod) error {
-	grace := time.Duration(corev1.DefaultTerminationGracePeriodSeconds) * time.Second
+	a.probeMgr.RemovePod(podKey(pod))
+	grace := podGrace(pod)
 	if pod.DeletionGracePeriodSeconds != nil {
 		grace = time.Duration(*pod.DeletionGracePeriodSeconds) * time.Second
-	} else if pod.Spec.TerminationGracePeriodSeconds != nil {
-		grace = time.Duration(*pod.Spec.TerminationGracePeriodSeconds) * time.Second
 	}
-	stop := func(cs []containerState, specs []corev1.Container) error {
-		for i := range cs {
-			c := &cs[i]
-			if c.id == "" {
-				continue
-			}
-			a.refresh(ctx, c)
-			if c.running() && i < len(specs) {
-				a.event(pod, specs[i].Name, corev1.EventTypeNormal, "Killing", "Stopping container %s", specs[i].Name)
-			}
-			if err := a.rt.StopContainer(ctx, c.id, grace); err != nil {
-				return fmt.Errorf("stop container %s: %w", c.id, err)
-			}
-			if err := a.rt.RemoveContainer(ctx, c.id); err != nil {
-				return fmt.Errorf("remove container %s: %w", c.id, err)
-			}
-			c.id = ""
-		}
-		return nil
-	}
-	if err := stop(st.app, pod.Spec.Containers); err != nil {
+	// Containers stop in parallel, so preStop hooks of several
+	// containers share one grace period instead of adding up.
+	if err := a.stopAll(ctx, st, pod, st.app, pod.Spec.Containers, grace); err != nil {
 		return err
 	}
-	if err := stop(st.init, pod.Spec.InitContainers); err != nil {
+	if err := a.stopAll(ctx, st, pod, st.init, pod.Spec.InitContainers, grace); err != nil {
 		return err
 	}
 	if st.sandbox.ID == "" {

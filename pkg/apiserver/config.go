@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"net/netip"
 	"time"
@@ -41,6 +42,10 @@ type Config struct {
 	// WatchCacheSize is how many recent events each resource's watch cache
 	// keeps for watches resuming from a resourceVersion (default 10,000).
 	WatchCacheSize int
+	// KubeletClientCert is presented to node agents when proxying logs,
+	// exec, attach and port-forward (CN tug:apiserver, signed by the
+	// cluster CA); without it agents refuse those requests.
+	KubeletClientCert *tls.Certificate
 	// WatchBookmarkInterval is how often idle watches get a BOOKMARK
 	// (default one minute).
 	WatchBookmarkInterval time.Duration

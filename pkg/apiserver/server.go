@@ -39,6 +39,7 @@ type Server struct {
 	reviewsOrdered []*registry.Review
 	openapi        *openapi.Builder
 	services       *serviceAllocator
+	kubelet        *http.Transport // client of node agents
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -104,6 +105,7 @@ func New(cfg Config) (*Server, error) {
 		s.reviewsOrdered = append(s.reviewsOrdered, rv)
 		extra = append(extra, openapi.ExtraKind{Group: rv.Group, Version: rv.Version, Kind: rv.Kind, Object: rv.New()})
 	}
+	s.kubelet = newKubeletTransport(cfg.KubeletClientCert)
 	s.services = newServiceAllocator(cfg.ServiceCIDR, cfg.NodePortMin, cfg.NodePortMax)
 	s.openapi, err = openapi.New(resources, extra...)
 	if err != nil {

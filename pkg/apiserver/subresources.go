@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,7 +38,7 @@ func (s *Server) serveSubresource(req *request) error {
 	case core && req.res.Name == "namespaces" && sub == "finalize" && verb == "update":
 		return s.finalizeNamespace(req)
 	case core && req.res.Name == "pods" && isStreamSubresource(sub):
-		return s.podStreamUnavailable(req)
+		return s.proxyPodStream(req)
 	}
 	return errNotFoundPath()
 }
@@ -50,19 +49,6 @@ func isStreamSubresource(sub string) bool {
 		return true
 	}
 	return false
-}
-
-// podStreamUnavailable answers log/exec/attach/port-forward: they are
-// served by the node agent that runs the pod.
-func (s *Server) podStreamUnavailable(req *request) error {
-	pod := &corev1.Pod{}
-	if err := req.res.store.Get(req.Context(), req.res.key(req.info.Namespace, req.info.Name), storage.GetOptions{}, pod); err != nil {
-		return err
-	}
-	if pod.Spec.NodeName == "" {
-		return apierrors.NewBadRequest(fmt.Sprintf("pod %s does not have a host assigned", pod.Name))
-	}
-	return apierrors.NewServiceUnavailable(fmt.Sprintf("node %q has no agent serving %s", pod.Spec.NodeName, req.info.Subresource))
 }
 
 func (s *Server) serveScale(req *request) error {

@@ -153,6 +153,7 @@ func (c *Cluster) Run(ctx context.Context) (err error) {
 		SecurePort:               int32(ln.Addr().(*net.TCPAddr).Port),
 		DefaultTolerationSeconds: int64(c.opts.PodEvictionTimeout / time.Second),
 		Version:                  version.ServerGitVersion(),
+		KubeletClientCert:        &c.pki.KubeletClient,
 	})
 	if err != nil {
 		return fmt.Errorf("build API server: %w", err)

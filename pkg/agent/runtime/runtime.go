@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -159,3 +160,48 @@ type Version struct {
 
 // String is the nodeInfo.containerRuntimeVersion form.
 func (v Version) String() string { return v.RuntimeName + "://" + v.RuntimeVersion }
+
+// StreamExecer runs a command in a running container with its standard
+// streams connected to the caller (`kubectl exec`). It returns the
+// command's exit code once the process has exited and its output has been
+// copied; a non-nil error means the command could not be run.
+type StreamExecer interface {
+	Exec(ctx context.Context, containerID string, opts ExecOptions) (exitCode int32, err error)
+}
+
+// ExecOptions describe one interactive command.
+type ExecOptions struct {
+	Cmd []string
+	// Stdin is nil for no standard input; its EOF closes the process's
+	// standard input.
+	Stdin  io.Reader
+	Stdout io.Writer // nil: discard
+	Stderr io.Writer // nil: discard; unused with TTY (the terminal merges both)
+	TTY    bool
+	// Resize delivers terminal size changes while TTY is set; nil when
+	// the caller never resizes. It is closed when the caller goes away.
+	Resize <-chan TerminalSize
+	// Timeout kills the process after this long (0: until ctx ends).
+	Timeout time.Duration
+}
+
+// Attacher connects the caller to the standard streams of a container's
+// main process (`kubectl attach`). It returns when the caller's streams
+// end or the container exits.
+type Attacher interface {
+	Attach(ctx context.Context, containerID string, opts AttachOptions) error
+}
+
+// AttachOptions are the streams of one attach session.
+type AttachOptions struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	TTY    bool
+	Resize <-chan TerminalSize
+}
+
+// TerminalSize is a terminal's width and height in characters.
+type TerminalSize struct {
+	Width, Height uint16
+}

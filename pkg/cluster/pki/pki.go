@@ -23,7 +23,15 @@ const (
 	ServerKeyFile  = "server.key"
 	AdminCertFile  = "admin.crt"
 	AdminKeyFile   = "admin.key"
+	// KubeletClientCertFile and KubeletClientKeyFile are the API server's
+	// client identity towards node agents.
+	KubeletClientCertFile = "apiserver-kubelet-client.crt"
+	KubeletClientKeyFile  = "apiserver-kubelet-client.key"
 )
+
+// KubeletClientUser is the API server's identity (certificate CN) when it
+// calls node agents; agents serve no one else.
+const KubeletClientUser = "tug:apiserver"
 
 // Validity periods and the renewal margin.
 const (
@@ -59,6 +67,9 @@ type Bundle struct {
 	Serving tls.Certificate
 	// AdminCertPEM and AdminKeyPEM authenticate the cluster admin.
 	AdminCertPEM, AdminKeyPEM []byte
+	// KubeletClient is the API server's client certificate for node
+	// agents (CN tug:apiserver).
+	KubeletClient tls.Certificate
 }
 
 // Ensure loads the PKI from opts.Dir, creating the CA on first start and
@@ -107,6 +118,14 @@ func Ensure(opts Options) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pki: admin certificate: %w", err)
 	}
+	kubeletClient, err := ensureLeaf(opts.Dir, KubeletClientCertFile, KubeletClientKeyFile, ca, pool, now(), template{
+		subject:  pkix.Name{CommonName: KubeletClientUser},
+		validFor: LeafValidity,
+		usages:   []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}, func(c *x509.Certificate) bool { return c.Subject.CommonName == KubeletClientUser })
+	if err != nil {
+		return nil, fmt.Errorf("pki: kubelet client certificate: %w", err)
+	}
 	return &Bundle{
 		CA:        ca.cert,
 		CAPool:    pool,
@@ -118,6 +137,11 @@ func Ensure(opts Options) (*Bundle, error) {
 		},
 		AdminCertPEM: admin.certPEM,
 		AdminKeyPEM:  admin.keyPEM,
+		KubeletClient: tls.Certificate{
+			Certificate: [][]byte{kubeletClient.cert.Raw},
+			PrivateKey:  kubeletClient.key,
+			Leaf:        kubeletClient.cert,
+		},
 	}, nil
 }
 

@@ -54,6 +54,7 @@ func TestEnsureCreatesFilesWithModes(t *testing.T) {
 		CACertFile: 0o644, CAKeyFile: 0o600,
 		ServerCertFile: 0o644, ServerKeyFile: 0o600,
 		AdminCertFile: 0o644, AdminKeyFile: 0o600,
+		KubeletClientCertFile: 0o644, KubeletClientKeyFile: 0o600,
 	}
 	got := map[string]os.FileMode{}
 	entries, err := os.ReadDir(dir)
