@@ -9,12 +9,14 @@ import (
 	"github.com/tugcluster/tug/pkg/controller/endpointslice"
 	"github.com/tugcluster/tug/pkg/controller/garbagecollector"
 	"github.com/tugcluster/tug/pkg/controller/job"
+	"github.com/tugcluster/tug/pkg/controller/localpath"
 	"github.com/tugcluster/tug/pkg/controller/namespace"
 	"github.com/tugcluster/tug/pkg/controller/nodeipam"
 	"github.com/tugcluster/tug/pkg/controller/nodelifecycle"
 	"github.com/tugcluster/tug/pkg/controller/replicaset"
 	"github.com/tugcluster/tug/pkg/controller/serviceaccount"
 	"github.com/tugcluster/tug/pkg/controller/statefulset"
+	"github.com/tugcluster/tug/pkg/controller/volumebinding"
 )
 
 // Controllers lists every built-in controller, one per line.
@@ -27,11 +29,13 @@ func Controllers() []controller.Constructor {
 		endpointslice.New,
 		garbagecollector.New,
 		job.New,
+		localpath.New,
 		namespace.New,
 		nodeipam.New,
 		nodelifecycle.New,
 		replicaset.New,
 		serviceaccount.New,
 		statefulset.New,
+		volumebinding.New,
 	}
 }
