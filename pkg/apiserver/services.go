@@ -22,7 +22,10 @@ func needsNodePorts(svc *corev1.Service) bool {
 
 // admitCreate allocates what a new object needs from the server (Service
 // addresses and ports). release undoes it if the object is not stored.
-func (s *Server) admitCreate(_ context.Context, r *resource, obj runtime.Object, dryRun bool) (release func(), err error) {
+func (s *Server) admitCreate(ctx context.Context, r *resource, obj runtime.Object, dryRun bool) (release func(), err error) {
+	if err := s.defaultStorageClass(ctx, r, obj); err != nil {
+		return func() {}, err
+	}
 	svc, ok := obj.(*corev1.Service)
 	if !ok || !isServices(r) {
 		return func() {}, nil

@@ -338,3 +338,25 @@ func TestStatefulSetClaimProvisioned(t *testing.T) {
 		t.Fatalf("volume affinity %+v path %s", pv.Spec.NodeAffinity, pv.Spec.HostPath.Path)
 	}
 }
+
+func TestClaimWithoutClassGetsTheDefault(t *testing.T) {
+	ns := newNamespace(t)
+	pvc := &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: "data"},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+		},
+	}
+	eventually(t, 10*time.Second, func() (bool, string) {
+		_, err := cluster.client.StorageV1().StorageClasses().Get(ctx(t), "local-path", metav1.GetOptions{})
+		return err == nil, fmt.Sprintf("local-path class: %v", err)
+	})
+	got, err := cluster.client.CoreV1().PersistentVolumeClaims(ns).Create(ctx(t), pvc, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Spec.StorageClassName == nil || *got.Spec.StorageClassName != "local-path" {
+		t.Fatalf("storageClassName = %v, want the default class local-path", got.Spec.StorageClassName)
+	}
+}

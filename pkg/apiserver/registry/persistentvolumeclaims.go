@@ -73,6 +73,10 @@ func validatePVCUpdate(pvc, old *corev1.PersistentVolumeClaim) field.ErrorList {
 		allowed.VolumeName = pvc.Spec.VolumeName
 	}
 	allowed.VolumeAttributesClassName = pvc.Spec.VolumeAttributesClassName
+	if old.Spec.StorageClassName == nil && old.Spec.VolumeName == "" {
+		// Retroactive default class assignment to a claim not bound yet.
+		allowed.StorageClassName = pvc.Spec.StorageClassName
+	}
 	if old.Status.Phase == corev1.ClaimBound {
 		allowed.Resources.Requests = pvc.Spec.Resources.Requests
 		newSize := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
