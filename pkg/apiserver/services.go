@@ -20,12 +20,9 @@ func needsNodePorts(svc *corev1.Service) bool {
 	return svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer
 }
 
-// admitCreate allocates what a new object needs from the server (Service
-// addresses and ports). release undoes it if the object is not stored.
-func (s *Server) admitCreate(ctx context.Context, r *resource, obj runtime.Object, dryRun bool) (release func(), err error) {
-	if err := s.defaultStorageClass(ctx, r, obj); err != nil {
-		return func() {}, err
-	}
+// admitServiceCreate allocates a new Service's addresses and ports.
+// release undoes it if the object is not stored.
+func (s *Server) admitServiceCreate(r *resource, obj runtime.Object) (release func(), err error) {
 	svc, ok := obj.(*corev1.Service)
 	if !ok || !isServices(r) {
 		return func() {}, nil

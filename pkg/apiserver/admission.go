@@ -1,0 +1,18 @@
+package apiserver
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// admitCreate runs the create-time steps that need the server's state
+// rather than the object alone: the default StorageClass of a claim, and a
+// Service's cluster IP and NodePorts. release undoes any allocation if
+// the object is not stored (and always after a dry run).
+func (s *Server) admitCreate(ctx context.Context, r *resource, obj runtime.Object, _ bool) (release func(), err error) {
+	if err := s.defaultStorageClass(ctx, r, obj); err != nil {
+		return func() {}, err
+	}
+	return s.admitServiceCreate(r, obj)
+}
