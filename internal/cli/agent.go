@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/tugcluster/tug/pkg/agent"
+	"github.com/tugcluster/tug/pkg/agent/realnode"
 	"github.com/tugcluster/tug/pkg/agent/runtime"
 	"github.com/tugcluster/tug/pkg/agent/runtime/fake"
 )
@@ -27,6 +28,10 @@ type agentFlags struct {
 	server, token, caFile, nodeName, dataDir string
 	insecure                                 bool
 	podCIDR                                  netip.Prefix
+	clusterCIDR, serviceCIDR                 netip.Prefix
+	containerdAddress, bridge, cgroupParent  string
+	kubeletPort                              int
+	cleanup                                  bool
 	simulate                                 int
 	simCPU, simMemory                        string
 	simPods                                  int
@@ -40,7 +45,13 @@ func newAgentCommand() *cobra.Command {
 		Use:   "agent",
 		Short: "Run a node agent (or, with --simulate, many simulated nodes) against a tug server",
 		Long: "Registers this machine as a Node of the cluster at --server, renews its Lease, and runs " +
-			"the pods bound to it. With --simulate N it registers N simulated nodes sim-0 … sim-<N-1> " +
+			"the pods bound to it with containerd (a private containerd is started unless " +
+			"--containerd-address names a running one). It needs root: it creates the pod bridge " +
+			"(--bridge), an unreachable route for the cluster's pod network, a route of the service " +
+			"network to a local drop device, and host-gw routes to other nodes. SIGTERM stops the agent " +
+			"and its containerd; containers keep running and are adopted at the next start. --cleanup " +
+			"removes the routes, the bridge, the network namespaces and CNI leases and exits. " +
+			"With --simulate N it registers N simulated nodes sim-0 … sim-<N-1> " +
 			"whose pods run in an in-memory runtime (for tests and scale benchmarks); their pod CIDRs " +
 			"are /24s of 10.42.0.0/16, or of 10.64.0.0/10 beyond 256 nodes (--sim-pod-pool overrides).",
 		Args: cobra.NoArgs,
@@ -52,8 +63,16 @@ func newAgentCommand() *cobra.Command {
 	fl.StringVar(&f.caFile, "ca-file", "", "CA bundle verifying the server (default <data-dir>/pki/ca.crt when present)")
 	fl.BoolVar(&f.insecure, "insecure-skip-tls-verify", false, "do not verify the server's certificate (tests only)")
 	fl.StringVar(&f.nodeName, "node-name", "", "name of this node (default: the host name)")
-	fl.StringVar(&f.dataDir, "data-dir", dataDirDefault(), "directory of the agent's state (default from $"+DataDirEnv+")")
-	fl.Var(prefixValue{&f.podCIDR}, "pod-cidr", "pod CIDR of this node when the cluster does not assign one")
+	fl.StringVar(&f.dataDir, "data-dir", "", "directory of the agent's state (default "+realnode.DefaultDataDir+"; with --simulate the server's data directory, from $"+DataDirEnv+")")
+	fl.Var(prefixValue{&f.podCIDR}, "pod-cidr", "pod CIDR of this node (default: wait for the one the server assigns)")
+	f.clusterCIDR, f.serviceCIDR = realnode.DefaultClusterCIDR, realnode.DefaultServiceCIDR
+	fl.Var(prefixValue{&f.clusterCIDR}, "cluster-cidr", "the cluster's whole pod network (routed unreachable outside the node's own range and its peers')")
+	fl.Var(prefixValue{&f.serviceCIDR}, "service-cidr", "the cluster's Service network (routed to a local drop device)")
+	fl.StringVar(&f.containerdAddress, "containerd-address", "", "socket of a running containerd (default: start one under <data-dir>/containerd)")
+	fl.IntVar(&f.kubeletPort, "kubelet-port", 10250, "port of the agent's streaming API (logs, exec, port-forward)")
+	fl.StringVar(&f.bridge, "bridge", "tug0", "name of the pod bridge")
+	fl.StringVar(&f.cgroupParent, "cgroup-parent", "/tug", "cgroup every pod of this node lives under (one per agent on a shared machine)")
+	fl.BoolVar(&f.cleanup, "cleanup", false, "remove the routes, bridge, network namespaces and CNI leases the agent installed, then exit")
 	fl.IntVar(&f.simulate, "simulate", 0, "run this many simulated nodes instead of a real one")
 	fl.StringVar(&f.simCPU, "sim-cpu", "32", "cpu capacity of each simulated node")
 	fl.StringVar(&f.simMemory, "sim-memory", "256Gi", "memory capacity of each simulated node")
@@ -68,7 +87,10 @@ func runAgent(cmd *cobra.Command, f *agentFlags) error {
 		return errors.New("--simulate must not be negative")
 	}
 	if f.simulate == 0 {
-		return errors.New("the containerd runtime is not built into this tug yet: run simulated nodes with --simulate N")
+		return runRealAgent(cmd, f)
+	}
+	if f.dataDir == "" {
+		f.dataDir = dataDirDefault()
 	}
 	cfg, err := agentRESTConfig(f)
 	if err != nil {

@@ -11,7 +11,9 @@ func TestAgentCommandErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"agent", "--server", "https://127.0.0.1:6443", "--token", "x"}, "containerd runtime is not built"},
+		{[]string{"agent", "--server", "https://127.0.0.1:6443", "--token", "x", "--kubelet-port", "0"}, "--kubelet-port 0 out of range"},
+		{[]string{"agent", "--server", "https://127.0.0.1:6443", "--token", "x", "--pod-cidr", "10.9.0.0/24"}, "outside --cluster-cidr 10.42.0.0/16"},
+		{[]string{"agent", "--server", "https://127.0.0.1:6443", "--token", "x", "--cluster-cidr", "10.43.0.0/16"}, "overlaps --service-cidr"},
 		{[]string{"agent", "--simulate", "3", "--token", "x"}, "--server is required"},
 		{[]string{"agent", "--simulate", "3", "--server", "https://127.0.0.1:6443", "--data-dir", t.TempDir()}, "--token is required"},
 		{[]string{"agent", "--simulate", "3", "--server", "https://127.0.0.1:6443", "--token", "x", "--sim-memory", "lots"}, "--sim-memory"},

@@ -101,5 +101,8 @@ func (a *Agent) discard(ctx context.Context, sb runtime.Sandbox) error {
 	if err := a.rt.RemovePodSandbox(ctx, sb.ID); err != nil {
 		return fmt.Errorf("remove orphaned sandbox %s: %w", sb.ID, err)
 	}
+	if err := a.tearDownVolumes(ctx, sb.PodUID); err != nil {
+		return fmt.Errorf("tear down volumes of orphaned sandbox %s: %w", sb.ID, err)
+	}
 	return nil
 }

@@ -183,6 +183,10 @@ func podHandler(agentFor func(node string) *Agent) cache.ResourceEventHandler {
 
 func podKey(pod *corev1.Pod) string { return pod.Namespace + "/" + pod.Name }
 
+// orphanVolumesKey queues the removal of volumes no pod owns; it cannot
+// collide with a pod key (namespace/name) or an orphan key.
+const orphanVolumesKey = "volumes:orphans"
+
 // podChanged records the newest version of a pod and queues it. The pod
 // is the informer's object: it is read, never modified.
 func (a *Agent) podChanged(pod *corev1.Pod) {
@@ -225,6 +229,9 @@ func (a *Agent) podsSynced() {
 	for _, uid := range stale {
 		a.queue.Add("orphan/" + uid)
 	}
+	if a.opts.Volumes != nil {
+		a.queue.Add(orphanVolumesKey)
+	}
 }
 
 func (a *Agent) containerExited(sandboxID, _ string) {
@@ -265,5 +272,8 @@ func (a *Agent) resyncAll() {
 	a.mu.Unlock()
 	for _, k := range keys {
 		a.queue.Add(k)
+	}
+	if a.opts.Volumes != nil {
+		a.queue.Add(orphanVolumesKey)
 	}
 }

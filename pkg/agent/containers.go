@@ -38,12 +38,20 @@ func (a *Agent) startContainer(ctx context.Context, st *podState, c *containerSt
 	}
 	c.pullBackoff, c.pullRetryAt = 0, time.Time{}
 
+	env, mounts, err := a.containerEnvAndMounts(ctx, st, spec)
+	if err != nil {
+		c.waitReason, c.waitMessage = "CreateContainerConfigError", err.Error()
+		a.event(pod, spec.Name, corev1.EventTypeWarning, "Failed", "Error: %v", err)
+		return a.opts.BackoffInitial
+	}
+
 	attempt := c.restarts
 	if c.id != "" {
 		attempt++
 	}
 	id, err := a.rt.CreateContainer(ctx, st.sandbox.ID, runtime.ContainerConfig{
 		Pod: pod, Container: spec, Attempt: int(attempt), ImageID: imageID, Init: init,
+		Env: env, Mounts: mounts,
 	})
 	if err != nil {
 		c.waitReason, c.waitMessage = "CreateContainerError", err.Error()
@@ -86,8 +94,10 @@ func nextBackoff(cur, initial, max time.Duration) time.Duration {
 	return min(2*cur, max)
 }
 
-// pull honours imagePullPolicy: Always pulls each start, IfNotPresent
-// reuses an image this agent pulled before, Never only reuses.
+// pull honours imagePullPolicy: Always asks the registry at each start
+// (ForcePullImage where the runtime has it), IfNotPresent reuses an image
+// this agent pulled before, Never only reuses. Credentials come from the
+// pod's imagePullSecrets.
 func (a *Agent) pull(ctx context.Context, pod *corev1.Pod, spec *corev1.Container) (string, error) {
 	a.mu.Lock()
 	id, present := a.images[spec.Image]
@@ -101,7 +111,13 @@ func (a *Agent) pull(ctx context.Context, pod *corev1.Pod, spec *corev1.Containe
 	}
 	a.event(pod, spec.Name, corev1.EventTypeNormal, "Pulling", "Pulling image %q", spec.Image)
 	start := a.now()
-	id, err := a.rt.PullImage(ctx, spec.Image, nil)
+	auth := a.pullAuth(ctx, pod, spec.Image)
+	var err error
+	if fp, ok := a.rt.(runtime.ForcePuller); ok && spec.ImagePullPolicy == corev1.PullAlways {
+		id, err = fp.ForcePullImage(ctx, spec.Image, auth)
+	} else {
+		id, err = a.rt.PullImage(ctx, spec.Image, auth)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -58,6 +58,10 @@ type Options struct {
 	BackoffInitial       time.Duration // first restart delay (10 s)
 	BackoffMax           time.Duration // cap of the doubling restart delay (5 min)
 
+	// Volumes prepares volumes and resolves container environments;
+	// nil (simulated nodes) runs containers without either.
+	Volumes VolumeManager
+
 	// Workers is how many pods are synced in parallel (default 4).
 	Workers int
 	// Recorder records Events; nil makes one that writes core/v1 Events.

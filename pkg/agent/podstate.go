@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tugcluster/tug/pkg/agent/runtime"
+	"github.com/tugcluster/tug/pkg/agent/volumes"
 )
 
 // podState is the agent's memory of one pod: the newest API object and
@@ -25,6 +26,10 @@ type podState struct {
 	app       []containerState
 	terminal  corev1.PodPhase // Succeeded or Failed once reached
 	torndown  bool
+
+	volumes      volumes.Volumes // set up once volumesReady
+	volumesReady bool
+	mountBackoff time.Duration
 
 	written         *corev1.PodStatus // last status written
 	writtenRV       string            // informer resourceVersion the write was based on

@@ -22,6 +22,10 @@ func (a *Agent) sync(ctx context.Context, key string) (time.Duration, error) {
 	if uid, ok := strings.CutPrefix(key, "orphan/"); ok {
 		return 0, a.removeOrphan(ctx, uid)
 	}
+	if key == orphanVolumesKey {
+		a.cleanupOrphanVolumes(ctx)
+		return 0, nil
+	}
 	a.mu.Lock()
 	st := a.pods[key]
 	var pod, repl *corev1.Pod
@@ -38,6 +42,9 @@ func (a *Agent) sync(ctx context.Context, key string) (time.Duration, error) {
 	}
 	if st.terminal != "" {
 		return 0, a.writeStatus(ctx, st, pod)
+	}
+	if retry := a.setUpVolumes(ctx, st, pod); retry > 0 {
+		return retry, a.writeStatus(ctx, st, pod)
 	}
 	if err := a.ensureSandbox(ctx, st, pod); err != nil {
 		a.event(pod, "", corev1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: %v", err)
@@ -241,18 +248,22 @@ func (a *Agent) teardown(ctx context.Context, st *podState, pod *corev1.Pod) err
 	if err := a.stopAll(ctx, st, pod, st.init, pod.Spec.InitContainers, grace); err != nil {
 		return err
 	}
-	if st.sandbox.ID == "" {
-		return nil
+	if st.sandbox.ID != "" {
+		if err := a.rt.StopPodSandbox(ctx, st.sandbox.ID); err != nil {
+			return fmt.Errorf("stop sandbox %s: %w", st.sandbox.ID, err)
+		}
+		if err := a.rt.RemovePodSandbox(ctx, st.sandbox.ID); err != nil {
+			return fmt.Errorf("remove sandbox %s: %w", st.sandbox.ID, err)
+		}
+		a.mu.Lock()
+		delete(a.sandboxes, st.sandbox.ID)
+		a.mu.Unlock()
+		st.sandbox = runtime.Sandbox{}
 	}
-	if err := a.rt.StopPodSandbox(ctx, st.sandbox.ID); err != nil {
-		return fmt.Errorf("stop sandbox %s: %w", st.sandbox.ID, err)
+	// Volumes go last: nothing uses them any more.
+	if err := a.tearDownVolumes(ctx, string(st.uid)); err != nil {
+		return fmt.Errorf("tear down volumes: %w", err)
 	}
-	if err := a.rt.RemovePodSandbox(ctx, st.sandbox.ID); err != nil {
-		return fmt.Errorf("remove sandbox %s: %w", st.sandbox.ID, err)
-	}
-	a.mu.Lock()
-	delete(a.sandboxes, st.sandbox.ID)
-	a.mu.Unlock()
-	st.sandbox = runtime.Sandbox{}
+	st.volumesReady = false
 	return nil
 }

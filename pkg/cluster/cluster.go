@@ -184,11 +184,20 @@ func (c *Cluster) Run(ctx context.Context) (err error) {
 	ctrlDone := make(chan error, 1)
 	go func() { ctrlDone <- c.runControllers(ctrlCtx, api.Ready(), controllersToken) }()
 
-	runErr := c.wait(ctx, api.Ready(), apiDone, serveDone, ctrlDone, store.Err())
+	agentCtx, stopAgent := context.WithCancel(context.Background())
+	defer stopAgent()
+	agentDone := make(chan error, 1)
+	go func() { agentDone <- c.runLocalAgent(agentCtx, api.Ready()) }()
 
-	// Shutdown: the controllers first, while the API still serves them
-	// (releasing the leader Lease), then HTTP so no request reaches a
-	// stopping API server.
+	runErr := c.wait(ctx, api.Ready(), apiDone, serveDone, ctrlDone, agentDone, store.Err())
+
+	// Shutdown: the local agent and the controllers first, while the API
+	// still serves them (releasing the leader Lease), then HTTP so no
+	// request reaches a stopping API server.
+	stopAgent()
+	if err := <-agentDone; err != nil && runErr == nil {
+		runErr = err
+	}
 	stopControllers()
 	if err := <-ctrlDone; err != nil && runErr == nil {
 		runErr = err
@@ -212,7 +221,7 @@ func (c *Cluster) Run(ctx context.Context) (err error) {
 // put back in its (buffered) channel so the shutdown path's receive returns
 // at once without reporting the error twice.
 func (c *Cluster) wait(ctx context.Context, apiReady <-chan struct{}, apiDone chan error,
-	serveDone chan error, ctrlDone chan error, etcdErr <-chan error) error {
+	serveDone chan error, ctrlDone chan error, agentDone chan error, etcdErr <-chan error) error {
 	for {
 		select {
 		case <-apiReady:
@@ -232,6 +241,12 @@ func (c *Cluster) wait(ctx context.Context, apiReady <-chan struct{}, apiDone ch
 			ctrlDone <- nil
 			if err == nil {
 				err = errors.New("controllers stopped unexpectedly")
+			}
+			return err
+		case err := <-agentDone:
+			agentDone <- nil
+			if err == nil {
+				err = errors.New("local agent stopped unexpectedly")
 			}
 			return err
 		case err := <-etcdErr:

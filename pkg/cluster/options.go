@@ -96,6 +96,12 @@ type Options struct {
 	// unreachable taints (0: 5m).
 	PodEvictionTimeout time.Duration
 
+	// LocalAgent runs this machine's node agent next to the server once
+	// the API server is ready, and stops before the controllers. Nil (the
+	// default) runs none; `tug server` sets it unless --disable-agent. A
+	// failing local agent stops the server.
+	LocalAgent LocalAgentFunc
+
 	// Logger receives the server's logs (default slog.Default()).
 	Logger *slog.Logger
 	// ShutdownTimeout bounds how long in-flight requests may take to finish

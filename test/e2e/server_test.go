@@ -54,7 +54,7 @@ func startServer(t *testing.T) *server {
 	s := &server{t: t, bin: tugBinary(t), dataDir: t.TempDir()}
 	port := freePort(t)
 	s.addr = fmt.Sprintf("127.0.0.1:%d", port)
-	s.args = []string{"server", "--data-dir", s.dataDir, "--listen", s.addr,
+	s.args = []string{"server", "--data-dir", s.dataDir, "--listen", s.addr, "--disable-agent",
 		"--etcd-client-port", fmt.Sprint(freePort(t)), "--etcd-peer-port", fmt.Sprint(freePort(t))}
 	s.start()
 	t.Cleanup(s.stop)

@@ -52,3 +52,11 @@ type Stats struct {
 	CPUUsageNanoCores  uint64
 	MemoryWorkingBytes uint64
 }
+
+// ForcePuller is implemented by runtimes that keep images: ForcePullImage
+// asks the registry again even when ref is present locally, and returns
+// the (possibly new) image ID. The agent uses it for imagePullPolicy
+// Always; runtimes without it get PullImage.
+type ForcePuller interface {
+	ForcePullImage(ctx context.Context, ref string, auth *Auth) (imageID string, err error)
+}

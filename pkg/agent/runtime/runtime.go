@@ -91,8 +91,10 @@ const (
 )
 
 // ContainerConfig is what CreateContainer needs. Pod and Container are
-// the API objects (read-only); the runtime derives command, env, mounts
-// and limits from them.
+// the API objects (read-only); the runtime derives command, limits and
+// security settings from them. Env and Mounts are resolved by the agent
+// (ConfigMap and Secret references, downward API, volumes set up on the
+// node); a runtime never reads env or volumes from the pod itself.
 type ContainerConfig struct {
 	Pod       *corev1.Pod
 	Container *corev1.Container
@@ -103,6 +105,21 @@ type ContainerConfig struct {
 	ImageID string
 	// Init marks an init container.
 	Init bool
+	// Env is the container's environment as NAME=value, overlaid on the
+	// image's; $(VAR) references in command and args expand against it.
+	Env []string
+	// Mounts are the container's volume mounts as host paths.
+	Mounts []Mount
+}
+
+// Mount is one bind mount of a host path into a container.
+type Mount struct {
+	HostPath      string
+	ContainerPath string
+	ReadOnly      bool
+	// Propagation: None (or empty) = rprivate, HostToContainer = rslave,
+	// Bidirectional = rshared.
+	Propagation corev1.MountPropagationMode
 }
 
 // Auth is registry credentials from the pod's imagePullSecrets.

@@ -39,3 +39,8 @@ func removeCgroupDir(d string) {
 	}
 	_ = os.Remove(d) // cgroup dirs are removed with rmdir, files and all
 }
+
+// RemoveCgroupParent removes an empty cgroup parent (Config.CgroupParent)
+// and its empty children from every hierarchy, for callers that retire a
+// node or a test's runtime.
+func RemoveCgroupParent(p string) { removeCgroup(p) }

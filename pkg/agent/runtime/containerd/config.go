@@ -36,10 +36,6 @@ type Config struct {
 	// DNS is written to each pod's /etc/resolv.conf for dnsPolicy
 	// ClusterFirst. Empty servers: the host's resolv.conf is copied.
 	DNS DNSConfig
-	// VolumeDir returns the host directory the agent prepared for a pod
-	// volume. Nil: hostPath volumes use their path, emptyDir volumes get
-	// a directory under DataDir, others are refused.
-	VolumeDir func(pod *corev1.Pod, volume string) (string, error)
 	// LogMaxBytes rotates a container log file past this size (default
 	// 10 MiB); LogMaxFiles rotated files are kept (default 2).
 	LogMaxBytes int64

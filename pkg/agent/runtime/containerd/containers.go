@@ -15,6 +15,7 @@ import (
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/pkg/cio"
 	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/tugcluster/tug/pkg/agent/runtime"
 )
@@ -53,13 +54,13 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 			_ = os.Remove(termLog)
 		}
 	}()
-	mounts, err := r.volumeMounts(s, cfg)
-	if err != nil {
-		return "", fmt.Errorf("create container %s: %w: %w", c.Name, err, runtime.ErrCreateContainer)
+	mounts := make([]specs.Mount, 0, len(cfg.Mounts))
+	for _, m := range cfg.Mounts {
+		mounts = append(mounts, bindMount(m))
 	}
 	opts, err := specOpts(specInput{
 		Pod: s.Pod, Container: c, Image: imgSpec.Config, SandboxDir: sbDir, NetNS: s.NetNS,
-		CgroupsPath: r.podCgroup(sandboxID) + "/" + id, Mounts: mounts, TerminationLog: termLog, Domain: r.cfg.DNS.Domain,
+		CgroupsPath: r.podCgroup(sandboxID) + "/" + id, Env: cfg.Env, Mounts: mounts, TerminationLog: termLog, Domain: r.cfg.DNS.Domain,
 	})
 	if err != nil {
 		return "", fmt.Errorf("create container: %w", err)

@@ -16,17 +16,6 @@ import (
 	"github.com/tugcluster/tug/pkg/agent/runtime"
 )
 
-// ExecOptions describes a process to run in a running container.
-type ExecOptions struct {
-	Cmd    []string
-	Stdin  io.Reader // nil: no stdin; EOF closes the process's stdin
-	Stdout io.Writer
-	Stderr io.Writer // ignored with TTY (the terminal merges them)
-	TTY    bool
-	// Timeout kills the process after this long (0: until ctx ends).
-	Timeout time.Duration
-}
-
 // ErrExecTimeout is returned when an exec'd process outlives its timeout.
 var ErrExecTimeout = errors.New("exec timed out")
 
@@ -36,14 +25,14 @@ const maxExecOutput = 16 << 20
 // ExecSync runs cmd in the container and returns its exit code and output.
 func (r *Runtime) ExecSync(ctx context.Context, id string, cmd []string, timeout time.Duration) (runtime.ExecResult, error) {
 	var stdout, stderr limitedBuffer
-	code, err := r.Exec(ctx, id, ExecOptions{Cmd: cmd, Stdout: &stdout, Stderr: &stderr, Timeout: timeout})
+	code, err := r.Exec(ctx, id, runtime.ExecOptions{Cmd: cmd, Stdout: &stdout, Stderr: &stderr, Timeout: timeout})
 	return runtime.ExecResult{ExitCode: code, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, err
 }
 
 // Exec runs a process in the container with the container's user,
-// environment and working directory, streaming its standard IO, and
-// returns its exit code.
-func (r *Runtime) Exec(ctx context.Context, id string, o ExecOptions) (int32, error) {
+// environment and working directory, streaming its standard IO (and
+// terminal size changes with TTY), and returns its exit code.
+func (r *Runtime) Exec(ctx context.Context, id string, o runtime.ExecOptions) (int32, error) {
 	ctx = r.ctx(ctx)
 	if len(o.Cmd) == 0 {
 		return 0, errors.New("exec: empty command")
@@ -106,6 +95,9 @@ func (r *Runtime) Exec(ctx context.Context, id string, o ExecOptions) (int32, er
 			}
 		}()
 	}
+	if o.TTY && o.Resize != nil {
+		go forwardResize(ctx, p, o.Resize)
+	}
 	var timeout <-chan time.Time
 	if o.Timeout > 0 {
 		timer := time.NewTimer(o.Timeout)
@@ -124,6 +116,25 @@ func (r *Runtime) Exec(ctx context.Context, id string, o ExecOptions) (int32, er
 	case <-ctx.Done():
 		_ = p.Kill(context.WithoutCancel(ctx), syscall.SIGKILL)
 		return -1, ctx.Err()
+	}
+}
+
+// forwardResize applies terminal size changes to the process until the
+// channel closes or ctx ends.
+func forwardResize(ctx context.Context, p containerd.Process, sizes <-chan runtime.TerminalSize) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case sz, ok := <-sizes:
+			if !ok {
+				return
+			}
+			if sz.Width == 0 || sz.Height == 0 {
+				continue
+			}
+			_ = p.Resize(ctx, uint32(sz.Width), uint32(sz.Height))
+		}
 	}
 }
 

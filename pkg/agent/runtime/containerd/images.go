@@ -29,25 +29,35 @@ func NormalizeRef(ref string) (string, error) {
 // or pulled before), else pulls it through the resolver; either way the
 // image is unpacked for the snapshotter. The ID is the config digest.
 func (r *Runtime) PullImage(ctx context.Context, ref string, auth *runtime.Auth) (string, error) {
+	return r.pull(ctx, ref, auth, false)
+}
+
+// ForcePullImage asks the registry even when ref is present, so a moved
+// tag is followed (imagePullPolicy Always). When the pull fails but a
+// local copy exists (an image loaded with `tug image import`, whose
+// registry may not exist at all) the local copy is used and a warning
+// logged; the kubelet would fail the pull instead.
+func (r *Runtime) ForcePullImage(ctx context.Context, ref string, auth *runtime.Auth) (string, error) {
+	return r.pull(ctx, ref, auth, true)
+}
+
+func (r *Runtime) pull(ctx context.Context, ref string, auth *runtime.Auth, force bool) (string, error) {
 	ctx = r.ctx(ctx)
 	name, err := NormalizeRef(ref)
 	if err != nil {
 		return "", fmt.Errorf("pull: %w", err)
 	}
 	img, err := r.client.GetImage(ctx, name)
-	if err != nil {
-		if !errdefs.IsNotFound(err) {
-			return "", fmt.Errorf("pull %s: %w", ref, err)
-		}
-		regs, err := LoadRegistries(filepath.Join(r.cfg.DataDir, "registries.yaml"))
-		if err != nil {
-			return "", fmt.Errorf("pull %s: %w: %w", ref, err, runtime.ErrImagePull)
-		}
-		named, _ := reference.ParseDockerRef(name)
-		img, err = r.client.Pull(ctx, name,
-			client.WithPullUnpack, client.WithPullSnapshotter(r.snapshotter),
-			client.WithResolver(newResolver(regs, reference.Domain(named), auth)))
-		if err != nil {
+	if err != nil && !errdefs.IsNotFound(err) {
+		return "", fmt.Errorf("pull %s: %w", ref, err)
+	}
+	if local := img; err != nil || force {
+		img, err = r.fetch(ctx, name, auth)
+		switch {
+		case err != nil && force && local != nil:
+			r.log.Warn("pull failed; using the local copy", "image", ref, "err", err)
+			img = local
+		case err != nil:
 			return "", fmt.Errorf("pull %s: %w: %w", ref, err, runtime.ErrImagePull)
 		}
 	}
@@ -55,6 +65,18 @@ func (r *Runtime) PullImage(ctx context.Context, ref string, auth *runtime.Auth)
 		return "", fmt.Errorf("pull %s: %w: %w", ref, err, runtime.ErrImagePull)
 	}
 	return imgSpecDigest(ctx, img), nil
+}
+
+// fetch pulls name from its registry (or a mirror of it).
+func (r *Runtime) fetch(ctx context.Context, name string, auth *runtime.Auth) (client.Image, error) {
+	regs, err := LoadRegistries(filepath.Join(r.cfg.DataDir, "registries.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	named, _ := reference.ParseDockerRef(name)
+	return r.client.Pull(ctx, name,
+		client.WithPullUnpack, client.WithPullSnapshotter(r.snapshotter),
+		client.WithResolver(newResolver(regs, reference.Domain(named), auth)))
 }
 
 func (r *Runtime) unpack(ctx context.Context, img client.Image) error {

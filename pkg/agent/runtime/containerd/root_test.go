@@ -209,7 +209,7 @@ func TestContainers(t *testing.T) {
 			t.Errorf("exec = code %d stdout %q stderr %q, want 4, hi, oops", res.ExitCode, res.Stdout, res.Stderr)
 		}
 		var got bytes.Buffer
-		code, err := rt.Exec(ctx, shell, ExecOptions{Cmd: []string{"cat"}, Stdin: strings.NewReader("from stdin"), Stdout: &got})
+		code, err := rt.Exec(ctx, shell, runtime.ExecOptions{Cmd: []string{"cat"}, Stdin: strings.NewReader("from stdin"), Stdout: &got})
 		if err != nil || code != 0 || got.String() != "from stdin" {
 			t.Errorf("exec cat = %d %v %q, want the input echoed", code, err, got.String())
 		}

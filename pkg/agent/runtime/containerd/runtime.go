@@ -19,7 +19,8 @@ import (
 )
 
 // Runtime is runtime.Runtime on containerd. It also implements
-// runtime.Execer, LogReader, StatsProvider and ExitNotifier.
+// runtime.Execer, StreamExecer, LogReader, StatsProvider, ExitNotifier
+// and ForcePuller.
 type Runtime struct {
 	cfg         Config
 	client      *containerd.Client
@@ -46,6 +47,8 @@ var (
 	_ runtime.LogReader     = (*Runtime)(nil)
 	_ runtime.StatsProvider = (*Runtime)(nil)
 	_ runtime.ExitNotifier  = (*Runtime)(nil)
+	_ runtime.StreamExecer  = (*Runtime)(nil)
+	_ runtime.ForcePuller   = (*Runtime)(nil)
 )
 
 // Start connects to containerd at cfg.Address, starting a private daemon

@@ -26,6 +26,8 @@ type specInput struct {
 	// NetNS is the sandbox's network namespace; "" for host network.
 	NetNS       string
 	CgroupsPath string
+	// Env is the agent-resolved environment (ContainerConfig.Env).
+	Env []string
 	// Mounts are the container's volume mounts, resolved to host paths.
 	Mounts []specs.Mount
 	// TerminationLog is the host file mounted at terminationMessagePath.
@@ -36,8 +38,8 @@ type specInput struct {
 // specOpts turns a pod's container into OCI spec options.
 func specOpts(in specInput) ([]oci.SpecOpts, error) {
 	c, pod := in.Container, in.Pod
-	env := mergeEnv(in.Image.Env, containerEnv(pod, c))
-	args := commandLine(c, in.Image, envMap(env))
+	env := mergeEnv(in.Image.Env, in.Env)
+	args := commandLine(c, in.Image, envMap(in.Env))
 	if len(args) == 0 {
 		return nil, fmt.Errorf("container %s: no command: the image has neither entrypoint nor cmd: %w", c.Name, runtime.ErrCreateContainer)
 	}
@@ -121,26 +123,20 @@ func terminationPath(c *corev1.Container) string {
 	return corev1.TerminationMessagePathDefault
 }
 
-// volumeMount is one container volume mount as an OCI bind mount.
-func volumeMount(m corev1.VolumeMount, hostDir string) specs.Mount {
-	src := hostDir
-	if m.SubPath != "" {
-		src = filepath.Join(hostDir, filepath.Clean("/"+m.SubPath))
-	}
+// bindMount is one agent-resolved volume mount as an OCI bind mount.
+func bindMount(m runtime.Mount) specs.Mount {
 	prop := "rprivate"
-	if m.MountPropagation != nil {
-		switch *m.MountPropagation {
-		case corev1.MountPropagationHostToContainer:
-			prop = "rslave"
-		case corev1.MountPropagationBidirectional:
-			prop = "rshared"
-		}
+	switch m.Propagation {
+	case corev1.MountPropagationHostToContainer:
+		prop = "rslave"
+	case corev1.MountPropagationBidirectional:
+		prop = "rshared"
 	}
 	mode := "rw"
 	if m.ReadOnly {
 		mode = "ro"
 	}
-	return specs.Mount{Destination: m.MountPath, Type: "bind", Source: src, Options: []string{"rbind", prop, mode}}
+	return specs.Mount{Destination: m.ContainerPath, Type: "bind", Source: m.HostPath, Options: []string{"rbind", prop, mode}}
 }
 
 // resourceOpts maps requests and limits to cgroup settings the way the
@@ -170,7 +166,8 @@ func resourceOpts(res corev1.ResourceRequirements) []oci.SpecOpts {
 
 // commandLine is the process's argv, following Kubernetes: command
 // replaces the entrypoint and drops the image's cmd; args alone replace
-// the cmd. $(VAR) references expand from the container's environment.
+// the cmd. $(VAR) references expand from the container's environment
+// (the pod's, not the image's).
 func commandLine(c *corev1.Container, img ocispec.ImageConfig, env map[string]string) []string {
 	var argv []string
 	switch {
@@ -222,56 +219,6 @@ func expand(s string, env map[string]string) string {
 		b.WriteByte('$')
 	}
 	return b.String()
-}
-
-// containerEnv is the container's env as NAME=value, with references to
-// earlier variables expanded and downward-API field references resolved;
-// values from ConfigMaps and Secrets are resolved by the agent before
-// they get here (unresolved ones are left out).
-func containerEnv(pod *corev1.Pod, c *corev1.Container) []string {
-	seen := map[string]string{}
-	var out []string
-	for _, e := range c.Env {
-		v := e.Value
-		if e.ValueFrom != nil {
-			f := e.ValueFrom.FieldRef
-			if f == nil {
-				continue
-			}
-			v = podField(pod, f.FieldPath)
-		} else {
-			v = expand(v, seen)
-		}
-		seen[e.Name] = v
-		out = append(out, e.Name+"="+v)
-	}
-	return out
-}
-
-func podField(pod *corev1.Pod, path string) string {
-	switch path {
-	case "metadata.name":
-		return pod.Name
-	case "metadata.namespace":
-		return pod.Namespace
-	case "metadata.uid":
-		return string(pod.UID)
-	case "spec.nodeName":
-		return pod.Spec.NodeName
-	case "spec.serviceAccountName":
-		return pod.Spec.ServiceAccountName
-	case "status.podIP":
-		return pod.Status.PodIP
-	case "status.hostIP":
-		return pod.Status.HostIP
-	}
-	if k, ok := strings.CutPrefix(path, "metadata.labels['"); ok {
-		return pod.Labels[strings.TrimSuffix(k, "']")]
-	}
-	if k, ok := strings.CutPrefix(path, "metadata.annotations['"); ok {
-		return pod.Annotations[strings.TrimSuffix(k, "']")]
-	}
-	return ""
 }
 
 // mergeEnv overlays NAME=value lists, later names replacing earlier ones

@@ -55,7 +55,7 @@ func TestSpecCommandEnvAndWorkdir(t *testing.T) {
 				{Name: "A", Value: "pod"}, {Name: "B", Value: "$(A)-b"},
 				{Name: "POD", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
 			}}
-			s := genSpec(t, specInput{Pod: specPod(c), Container: &c, Image: img, NetNS: "/run/netns/x"})
+			s := genSpec(t, specInput{Pod: specPod(c), Container: &c, Image: img, NetNS: "/run/netns/x", Env: []string{"A=pod", "B=pod-b", "POD=p"}})
 			if diff := cmp.Diff(tc.want, s.Process.Args); diff != "" {
 				t.Errorf("args (-want +got):\n%s", diff)
 			}
@@ -79,7 +79,7 @@ func TestSpecNamespacesMountsAndCgroups(t *testing.T) {
 	}}
 	s := genSpec(t, specInput{Pod: specPod(c), Container: &c, NetNS: "/run/netns/sb1", SandboxDir: "/var/lib/tug/sandboxes/sb1",
 		CgroupsPath: "/tug/pod-sb1/c1", TerminationLog: "/var/lib/tug/term/c1",
-		Mounts: []specs.Mount{volumeMount(c.VolumeMounts[0], "/vol/data")}})
+		Mounts: []specs.Mount{bindMount(runtime.Mount{HostPath: "/vol/data/sub", ContainerPath: "/data", ReadOnly: true})}})
 	var netns string
 	for _, ns := range s.Linux.Namespaces {
 		if ns.Type == specs.NetworkNamespace {

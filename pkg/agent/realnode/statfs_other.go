@@ -1,0 +1,5 @@
+//go:build !linux
+
+package realnode
+
+func fsSize(string) (int64, bool) { return 0, false }
