@@ -19,12 +19,15 @@ LDFLAGS := -s -w \
 	-X k8s.io/client-go/pkg/version.gitMajor=1 \
 	-X k8s.io/client-go/pkg/version.gitMinor=37
 
-.PHONY: all build deps up down test test-unit test-fuzz test-e2e vet bench bench-server clean
+.PHONY: all build deps test-deps up down test test-unit test-fuzz test-e2e vet bench bench-server clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
+
+test-deps:
+	@scripts/install-test-deps.sh
 
 build: deps
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tug
@@ -39,7 +42,7 @@ vet:
 	@test -z "$$(gofmt -l cmd internal pkg test bench 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l cmd internal pkg test bench; exit 1; }
 	$(GO) vet ./...
 
-test: build vet test-unit test-fuzz test-e2e
+test: test-deps build vet test-unit test-fuzz test-e2e
 
 test-unit:
 	$(GO) test -count=1 -timeout 20m ./...
