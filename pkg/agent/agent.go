@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -35,8 +36,12 @@ type Agent struct {
 	pods      map[string]*podState // by namespace/name
 	sandboxes map[string]string    // sandbox ID → pod key, for exit notifications
 	orphans   map[string]runtime.Sandbox
-	synced    bool              // the pod source has delivered its initial list
-	images    map[string]string // image ref → image ID of pulled images
+	// deleted holds the UIDs of pods seen with a deletionTimestamp or
+	// reported gone, and when: nothing is ever created for them again,
+	// whatever stale event or queued sync comes later.
+	deleted map[types.UID]time.Time
+	synced  bool              // the pod source has delivered its initial list
+	images  map[string]string // image ref → image ID of pulled images
 
 	node   nodeState
 	ready  chan struct{}
@@ -60,6 +65,7 @@ func New(client kubernetes.Interface, rt runtime.Runtime, opts Options) (*Agent,
 		queue:     workqueue.NewTypedDelayingQueueWithConfig(workqueue.TypedDelayingQueueConfig[string]{}),
 		pods:      map[string]*podState{},
 		sandboxes: map[string]string{},
+		deleted:   map[types.UID]time.Time{},
 		images:    map[string]string{},
 		ready:     make(chan struct{}),
 	}
@@ -134,7 +140,8 @@ func (a *Agent) startInformer(ctx context.Context, wg *sync.WaitGroup) error {
 	factory := informers.NewSharedInformerFactoryWithOptions(a.client, 0,
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = selector }))
 	inf := factory.Core().V1().Pods().Informer()
-	if _, err := inf.AddEventHandler(podHandler(func(string) *Agent { return a })); err != nil {
+	reg, err := inf.AddEventHandler(podHandler(func(string) *Agent { return a }))
+	if err != nil {
 		return fmt.Errorf("pod informer: %w", err)
 	}
 	factory.Start(ctx.Done())
@@ -144,7 +151,9 @@ func (a *Agent) startInformer(ctx context.Context, wg *sync.WaitGroup) error {
 		<-ctx.Done()
 		factory.Shutdown()
 	}()
-	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+	// The handler's own HasSynced: every pod of the first list has
+	// reached podChanged, so no sandbox a pod will adopt looks orphaned.
+	if !cache.WaitForCacheSync(ctx.Done(), reg.HasSynced) {
 		return nil
 	}
 	a.podsSynced()
@@ -183,24 +192,46 @@ func podHandler(agentFor func(node string) *Agent) cache.ResourceEventHandler {
 
 func podKey(pod *corev1.Pod) string { return pod.Namespace + "/" + pod.Name }
 
-// orphanVolumesKey queues the removal of volumes no pod owns; it cannot
-// collide with a pod key (namespace/name) or an orphan key.
-const orphanVolumesKey = "volumes:orphans"
+// orphanVolumesKey queues the removal of volumes no pod owns, and
+// orphanSandboxesKey that of sandboxes no pod owns; neither can collide
+// with a pod key (namespace/name).
+const (
+	orphanVolumesKey   = "volumes:orphans"
+	orphanSandboxesKey = "sandboxes:orphans"
+)
 
 // podChanged records the newest version of a pod and queues it. The pod
 // is the informer's object: it is read, never modified.
 func (a *Agent) podChanged(pod *corev1.Pod) {
 	key := podKey(pod)
 	a.mu.Lock()
+	if pod.DeletionTimestamp != nil {
+		a.markDeletedLocked(pod.UID)
+	}
+	_, dead := a.deleted[pod.UID]
 	st := a.pods[key]
-	if st != nil && st.uid != pod.UID {
+	switch {
+	case st != nil && st.uid != pod.UID:
 		// Same name, new pod: the old one must be torn down first; its
-		// state stays until that is done (see syncPod).
+		// state stays until that is done (see finishDeletion).
 		st.replacement = pod
-	} else if st == nil {
-		a.pods[key] = newPodState(pod)
-	} else {
-		st.pod = pod
+	case st == nil && dead && pod.DeletionTimestamp == nil:
+		// A stale object of a pod already deleted: it must not start
+		// again.
+		a.mu.Unlock()
+		a.opts.Logger.Debug("ignore stale pod object of a deleted pod", "node", a.opts.NodeName, "pod", key, "uid", pod.UID, "resourceVersion", pod.ResourceVersion)
+		return
+	case st == nil:
+		st = newPodState(pod)
+		st.deleting = dead
+		a.pods[key] = st
+	default:
+		// Never trade an object with a deletionTimestamp for an older
+		// one without.
+		if pod.DeletionTimestamp != nil || st.pod.DeletionTimestamp == nil {
+			st.pod = pod
+		}
+		st.deleting = st.deleting || dead
 	}
 	a.mu.Unlock()
 	a.queue.Add(key)
@@ -209,11 +240,47 @@ func (a *Agent) podChanged(pod *corev1.Pod) {
 func (a *Agent) podDeleted(pod *corev1.Pod) {
 	key := podKey(pod)
 	a.mu.Lock()
-	if st := a.pods[key]; st != nil && st.uid == pod.UID {
-		st.gone = true
+	a.markDeletedLocked(pod.UID)
+	st := a.pods[key]
+	switch {
+	case st != nil && st.uid == pod.UID:
+		st.gone, st.deleting = true, true
+	case st != nil && st.replacement != nil && st.replacement.UID == pod.UID:
+		st.replacement = nil // gone before it ever ran here
 	}
+	synced := a.synced
 	a.mu.Unlock()
 	a.queue.Add(key)
+	if st == nil && synced {
+		a.queue.Add(orphanSandboxesKey) // anything left for it goes
+	}
+}
+
+// markDeletedLocked remembers a deleted pod's UID. Callers hold mu.
+func (a *Agent) markDeletedLocked(uid types.UID) {
+	if _, ok := a.deleted[uid]; !ok {
+		a.deleted[uid] = a.now()
+	}
+}
+
+// deletedRetention is how long a deleted pod's UID is remembered after
+// its state is gone: far longer than any event about it stays in flight.
+const deletedRetention = 10 * time.Minute
+
+// forgetDeleted drops remembered UIDs of pods long gone.
+func (a *Agent) forgetDeleted() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	live := map[types.UID]bool{}
+	for _, st := range a.pods {
+		live[st.uid] = true
+	}
+	now := a.now()
+	for uid, at := range a.deleted {
+		if !live[uid] && now.Sub(at) > deletedRetention {
+			delete(a.deleted, uid)
+		}
+	}
 }
 
 // podsSynced is called once the pod source delivered its first list:
@@ -221,14 +288,8 @@ func (a *Agent) podDeleted(pod *corev1.Pod) {
 func (a *Agent) podsSynced() {
 	a.mu.Lock()
 	a.synced = true
-	var stale []string
-	for uid := range a.orphans {
-		stale = append(stale, uid)
-	}
 	a.mu.Unlock()
-	for _, uid := range stale {
-		a.queue.Add("orphan/" + uid)
-	}
+	a.queue.Add(orphanSandboxesKey)
 	if a.opts.Volumes != nil {
 		a.queue.Add(orphanVolumesKey)
 	}
@@ -262,7 +323,8 @@ func (a *Agent) processNext(ctx context.Context) bool {
 	return true
 }
 
-// resyncAll queues every pod, the safety net behind exit notifications.
+// resyncAll queues every pod, the safety net behind exit notifications,
+// and the removal of orphaned sandboxes and volumes.
 func (a *Agent) resyncAll() {
 	a.mu.Lock()
 	keys := make([]string, 0, len(a.pods))
@@ -273,6 +335,8 @@ func (a *Agent) resyncAll() {
 	for _, k := range keys {
 		a.queue.Add(k)
 	}
+	a.forgetDeleted()
+	a.queue.Add(orphanSandboxesKey)
 	if a.opts.Volumes != nil {
 		a.queue.Add(orphanVolumesKey)
 	}

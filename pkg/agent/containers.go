@@ -49,6 +49,9 @@ func (a *Agent) startContainer(ctx context.Context, st *podState, c *containerSt
 	if c.id != "" {
 		attempt++
 	}
+	if !a.mayCreate(st) {
+		return 0 // being deleted: the next sync tears the pod down
+	}
 	id, err := a.rt.CreateContainer(ctx, st.sandbox.ID, runtime.ContainerConfig{
 		Pod: pod, Container: spec, Attempt: int(attempt), ImageID: imageID, Init: init,
 		Env: env, Mounts: mounts,
@@ -58,20 +61,29 @@ func (a *Agent) startContainer(ctx context.Context, st *podState, c *containerSt
 		a.event(pod, spec.Name, corev1.EventTypeWarning, "Failed", "Error: %v", err)
 		return a.opts.BackoffInitial
 	}
+	log := a.opts.Logger.With("node", a.opts.NodeName, "pod", podKey(pod), "uid", pod.UID, "container", spec.Name)
+	log.Debug("container created", "id", id, "attempt", attempt)
 	if c.id != "" {
-		// A restart: the previous instance becomes lastState, and is
-		// removed from the runtime.
+		// A restart: the instance that exited becomes lastState and stays
+		// in the runtime for `kubectl logs --previous`; the one before
+		// it goes, as the kubelet keeps one exited instance per name.
 		prev := c.last
 		c.lastTerm = &prev
 		c.restarts = attempt
-		if err := a.rt.RemoveContainer(ctx, c.id); err != nil {
-			a.opts.Logger.Warn("remove exited container", "node", a.opts.NodeName, "container", c.id, "err", err)
+		if c.prevID != "" {
+			if err := a.rt.RemoveContainer(ctx, c.prevID); err != nil {
+				log.Warn("remove old container", "id", c.prevID, "err", err)
+			} else {
+				log.Debug("container removed", "id", c.prevID)
+			}
 		}
+		c.prevID = c.id
 	}
 	c.id, c.imageID = id, imageID
 	c.last = runtime.ContainerStatus{ID: id, Name: spec.Name, State: runtime.ContainerCreated}
 	c.killed, c.messageChecked = false, false
 	a.event(pod, spec.Name, corev1.EventTypeNormal, "Created", "Created container: %s", spec.Name)
+	log.Debug("container start", "id", id)
 	if err := a.rt.StartContainer(ctx, id); err != nil {
 		c.waitReason, c.waitMessage = "RunContainerError", err.Error()
 		a.event(pod, spec.Name, corev1.EventTypeWarning, "Failed", "Error: %v", err)

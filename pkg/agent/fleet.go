@@ -170,12 +170,14 @@ func (f *Fleet) Run(ctx context.Context) error {
 	factory := informers.NewSharedInformerFactoryWithOptions(f.client, 0,
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = selector }))
 	inf := factory.Core().V1().Pods().Informer()
-	if _, err := inf.AddEventHandler(podHandler(f.Agent)); err != nil {
+	reg, err := inf.AddEventHandler(podHandler(f.Agent))
+	if err != nil {
 		return fmt.Errorf("fleet pod informer: %w", err)
 	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
-	if cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+	// The handler's HasSynced: the first list has reached every agent.
+	if cache.WaitForCacheSync(ctx.Done(), reg.HasSynced) {
 		for _, a := range f.order {
 			a.podsSynced()
 		}

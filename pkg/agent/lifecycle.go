@@ -67,6 +67,7 @@ func (a *Agent) killContainer(ctx context.Context, st *podState, pod *corev1.Pod
 		}
 		grace = max(grace-time.Since(start), minStopGrace)
 	}
+	a.opts.Logger.Debug("container stop", "node", a.opts.NodeName, "pod", podKey(pod), "uid", pod.UID, "container", spec.Name, "id", c.id, "grace", grace)
 	if err := a.rt.StopContainer(ctx, c.id, grace); err != nil {
 		return fmt.Errorf("stop container %s: %w", c.id, err)
 	}
@@ -132,12 +133,19 @@ func shouldRestartContainer(policy corev1.RestartPolicy, c *containerState) bool
 }
 
 // stopAll stops (preStop hook first) and removes the given containers,
-// all at once.
+// all at once, with their previous instances.
 func (a *Agent) stopAll(ctx context.Context, st *podState, pod *corev1.Pod, cs []containerState, specs []corev1.Container, grace time.Duration) error {
 	errs := make([]error, len(cs))
 	var wg sync.WaitGroup
 	for i := range cs {
 		c := &cs[i]
+		if c.prevID != "" {
+			if err := a.rt.RemoveContainer(ctx, c.prevID); err != nil {
+				errs[i] = fmt.Errorf("remove container %s: %w", c.prevID, err)
+				continue
+			}
+			c.prevID = ""
+		}
 		if c.id == "" {
 			continue
 		}
@@ -158,6 +166,7 @@ func (a *Agent) stopAll(ctx context.Context, st *podState, pod *corev1.Pod, cs [
 				errs[i] = fmt.Errorf("remove container %s: %w", c.id, err)
 				return
 			}
+			a.opts.Logger.Debug("container removed", "node", a.opts.NodeName, "pod", podKey(pod), "uid", pod.UID, "id", c.id)
 			c.id = ""
 		}()
 	}

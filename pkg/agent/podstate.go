@@ -19,13 +19,20 @@ type podState struct {
 	uid         types.UID
 	gone        bool        // deleted from the API
 	replacement *corev1.Pod // a new pod with the same name waits for teardown
+	// deleting: a deletionTimestamp was seen or the pod left the API.
+	// It never goes back, whatever pod object arrives later, so nothing
+	// is created for the pod any more; the next sync tears it down.
+	deleting bool
 
 	sandbox   runtime.Sandbox
 	startTime time.Time
 	init      []containerState
 	app       []containerState
 	terminal  corev1.PodPhase // Succeeded or Failed once reached
-	torndown  bool
+	// finishedBefore: the API reported the pod finished before this
+	// agent ran anything for it; it is only torn down when deleted.
+	finishedBefore bool
+	torndown       bool
 
 	volumes      volumes.Volumes // set up once volumesReady
 	volumesReady bool
@@ -38,7 +45,10 @@ type podState struct {
 
 // containerState tracks one container name across its restarts.
 type containerState struct {
-	id       string // current instance; "" before the first create
+	id string // current instance; "" before the first create
+	// prevID is the instance before id, kept (exited) in the runtime for
+	// `kubectl logs --previous` until the next one starts.
+	prevID   string
 	imageID  string
 	restarts int32
 	last     runtime.ContainerStatus  // current instance as last observed

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/tugcluster/tug/pkg/agent/runtime"
 )
@@ -19,34 +16,53 @@ import (
 // one logical worker without a goroutine of its own. It returns when to
 // look again (0: only on the next event).
 func (a *Agent) sync(ctx context.Context, key string) (time.Duration, error) {
-	if uid, ok := strings.CutPrefix(key, "orphan/"); ok {
-		return 0, a.removeOrphan(ctx, uid)
-	}
-	if key == orphanVolumesKey {
+	switch key {
+	case orphanSandboxesKey:
+		return 0, a.removeOrphanSandboxes(ctx)
+	case orphanVolumesKey:
 		a.cleanupOrphanVolumes(ctx)
 		return 0, nil
 	}
 	a.mu.Lock()
 	st := a.pods[key]
 	var pod, repl *corev1.Pod
-	var gone bool
+	var gone, deleting bool
 	if st != nil {
-		pod, repl, gone = st.pod, st.replacement, st.gone
+		pod, repl, gone, deleting = st.pod, st.replacement, st.gone, st.deleting
 	}
 	a.mu.Unlock()
 	if st == nil {
 		return 0, nil
 	}
-	if gone || repl != nil || pod.DeletionTimestamp != nil {
+	log := a.opts.Logger.With("node", a.opts.NodeName, "pod", key, "uid", st.uid)
+	log.Debug("sync pod start", "resourceVersion", pod.ResourceVersion, "deleting", deleting || pod.DeletionTimestamp != nil, "gone", gone)
+	after, err := a.syncPod(ctx, key, st, pod, repl, gone, deleting)
+	log.Debug("sync pod end", "requeue", after, "err", err)
+	return after, err
+}
+
+// syncPod is sync with the fields handlers set read under the lock.
+func (a *Agent) syncPod(ctx context.Context, key string, st *podState, pod, repl *corev1.Pod, gone, deleting bool) (time.Duration, error) {
+	if gone || deleting || repl != nil || pod.DeletionTimestamp != nil {
 		return 0, a.finishDeletion(ctx, key, st, pod, gone || repl != nil)
 	}
+	if st.terminal == "" && st.sandbox.ID == "" && (pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed) {
+		// Finished before this agent ran it (an agent restart): a
+		// finished pod never runs again, and its reported status stands.
+		st.terminal, st.finishedBefore = pod.Status.Phase, true
+	}
 	if st.terminal != "" {
+		if st.finishedBefore {
+			return 0, nil
+		}
 		return 0, a.writeStatus(ctx, st, pod)
 	}
 	if retry := a.setUpVolumes(ctx, st, pod); retry > 0 {
 		return retry, a.writeStatus(ctx, st, pod)
 	}
-	if err := a.ensureSandbox(ctx, st, pod); err != nil {
+	if err := a.ensureSandbox(ctx, st, pod); errors.Is(err, errPodDeleting) {
+		return 0, nil // the deletion queued the pod again
+	} else if err != nil {
 		a.event(pod, "", corev1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: %v", err)
 		return a.opts.BackoffInitial, errors.Join(err, a.writeStatus(ctx, st, pod))
 	}
@@ -66,6 +82,21 @@ func (a *Agent) sync(ctx context.Context, key string) (time.Duration, error) {
 	return requeue, a.writeStatus(ctx, st, pod)
 }
 
+// errPodDeleting: the pod is being deleted, so nothing new is created
+// for it.
+var errPodDeleting = errors.New("pod is being deleted")
+
+// mayCreate reports whether a sandbox or container may still be created
+// for the pod of st: not once its deletion was seen. Whatever is created
+// after a true answer is recorded in st, so the deletion's teardown,
+// which runs on the same worker key afterwards, removes it.
+func (a *Agent) mayCreate(st *podState) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, dead := a.deleted[st.uid]
+	return !dead && !st.deleting && a.pods[podKey(st.pod)] == st
+}
+
 func (a *Agent) ensureSandbox(ctx context.Context, st *podState, pod *corev1.Pod) error {
 	if st.startTime.IsZero() {
 		st.startTime = a.now()
@@ -75,6 +106,9 @@ func (a *Agent) ensureSandbox(ctx context.Context, st *podState, pod *corev1.Pod
 	}
 	if st.sandbox.ID != "" {
 		return nil
+	}
+	if !a.mayCreate(st) {
+		return errPodDeleting
 	}
 	if a.adoptSandbox(ctx, st) {
 		return nil
@@ -87,6 +121,7 @@ func (a *Agent) ensureSandbox(ctx context.Context, st *podState, pod *corev1.Pod
 	a.mu.Lock()
 	a.sandboxes[sb.ID] = podKey(pod)
 	a.mu.Unlock()
+	a.opts.Logger.Debug("sandbox created", "node", a.opts.NodeName, "pod", podKey(pod), "uid", pod.UID, "sandbox", sb.ID, "ip", sb.IP)
 	return nil
 }
 
@@ -199,71 +234,4 @@ func (a *Agent) restartDelay(c *containerState, pod *corev1.Pod, spec *corev1.Co
 	}
 	c.backoff, c.backoffSince = min(2*c.backoff, a.opts.BackoffMax), now
 	return 0
-}
-
-// finishDeletion stops everything the pod runs; a pod still in the API
-// (deletionTimestamp set) is then deleted for good, with grace 0 and a
-// UID precondition so a new pod of the same name is never hit.
-func (a *Agent) finishDeletion(ctx context.Context, key string, st *podState, pod *corev1.Pod, goneFromAPI bool) error {
-	if err := a.teardown(ctx, st, pod); err != nil {
-		return err
-	}
-	if !goneFromAPI {
-		uid := pod.UID
-		err := a.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
-			GracePeriodSeconds: new(int64),
-			Preconditions:      &metav1.Preconditions{UID: &uid},
-		})
-		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-			return fmt.Errorf("delete pod %s: %w", key, err)
-		}
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.pods[key] != st {
-		return nil
-	}
-	if st.replacement != nil {
-		a.pods[key] = newPodState(st.replacement)
-		a.queue.Add(key)
-	} else {
-		delete(a.pods, key)
-	}
-	return nil
-}
-
-// teardown stops containers (with the pod's grace period), then stops
-// and removes the sandbox.
-func (a *Agent) teardown(ctx context.Context, st *podState, pod *corev1.Pod) error {
-	a.probeMgr.RemovePod(podKey(pod))
-	grace := podGrace(pod)
-	if pod.DeletionGracePeriodSeconds != nil {
-		grace = time.Duration(*pod.DeletionGracePeriodSeconds) * time.Second
-	}
-	// Containers stop in parallel, so preStop hooks of several
-	// containers share one grace period instead of adding up.
-	if err := a.stopAll(ctx, st, pod, st.app, pod.Spec.Containers, grace); err != nil {
-		return err
-	}
-	if err := a.stopAll(ctx, st, pod, st.init, pod.Spec.InitContainers, grace); err != nil {
-		return err
-	}
-	if st.sandbox.ID != "" {
-		if err := a.rt.StopPodSandbox(ctx, st.sandbox.ID); err != nil {
-			return fmt.Errorf("stop sandbox %s: %w", st.sandbox.ID, err)
-		}
-		if err := a.rt.RemovePodSandbox(ctx, st.sandbox.ID); err != nil {
-			return fmt.Errorf("remove sandbox %s: %w", st.sandbox.ID, err)
-		}
-		a.mu.Lock()
-		delete(a.sandboxes, st.sandbox.ID)
-		a.mu.Unlock()
-		st.sandbox = runtime.Sandbox{}
-	}
-	// Volumes go last: nothing uses them any more.
-	if err := a.tearDownVolumes(ctx, string(st.uid)); err != nil {
-		return fmt.Errorf("tear down volumes: %w", err)
-	}
-	st.volumesReady = false
-	return nil
 }
