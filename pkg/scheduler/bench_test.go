@@ -29,15 +29,11 @@ func (b *fakeBinder) Bind(_ context.Context, _ *corev1.Pod, _ string) error {
 func BenchmarkSchedule(b *testing.B) {
 	const numPods = 10000
 	for _, numNodes := range []int{500, 5000} {
-		for _, anti := range []bool{false, true} {
-			name := fmt.Sprintf("nodes=%d/plain", numNodes)
-			if anti {
-				name = fmt.Sprintf("nodes=%d/anti-affinity", numNodes)
-			}
-			b.Run(name, func(b *testing.B) {
+		for _, mode := range []string{"plain", "anti-affinity", "spread"} {
+			b.Run(fmt.Sprintf("nodes=%d/%s", numNodes, mode), func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
-					snap, q, algo, pods := benchSetup(numNodes, numPods, anti)
+					snap, q, algo, pods := benchSetup(numNodes, numPods, mode)
 					b.StartTimer()
 					start := time.Now()
 					scheduled := runBench(b, snap, q, algo, len(pods))
@@ -48,7 +44,10 @@ func BenchmarkSchedule(b *testing.B) {
 	}
 }
 
-func benchSetup(numNodes, numPods int, anti bool) (*Snapshot, *Queue, *algorithm, []*corev1.Pod) {
+// benchSetup makes the nodes and queues the pods. Modes: plain; required
+// anti-affinity on hostname within groups of 5; spread, where groups of 50
+// spread over zones (DoNotSchedule, maxSkew 1) and hosts (ScheduleAnyway).
+func benchSetup(numNodes, numPods int, mode string) (*Snapshot, *Queue, *algorithm, []*corev1.Pod) {
 	snap := NewSnapshot(nil)
 	for i := 0; i < numNodes; i++ {
 		snap.SetNode(node(fmt.Sprintf("node-%05d", i), "32", "128Gi", 110,
@@ -58,7 +57,15 @@ func benchSetup(numNodes, numPods int, anti bool) (*Snapshot, *Queue, *algorithm
 	var pods []*corev1.Pod
 	for i := 0; i < numPods; i++ {
 		p := pod(fmt.Sprintf("pod-%05d", i), "100m", "128Mi")
-		if anti {
+		switch mode {
+		case "spread":
+			group := map[string]string{"group": fmt.Sprintf("g%d", i/50)}
+			p.Labels = group
+			p.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{
+				{MaxSkew: 1, TopologyKey: "zone", WhenUnsatisfiable: corev1.DoNotSchedule, LabelSelector: metaSelector(group)},
+				{MaxSkew: 1, TopologyKey: "kubernetes.io/hostname", WhenUnsatisfiable: corev1.ScheduleAnyway, LabelSelector: metaSelector(group)},
+			}
+		case "anti-affinity":
 			group := map[string]string{"group": fmt.Sprintf("g%d", i/5)}
 			p.Labels = group
 			p.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{

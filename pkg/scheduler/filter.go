@@ -52,14 +52,6 @@ type cycle struct {
 
 func (c *cycle) nsLabels(ns string) labels.Set { return c.snap.namespaces[ns] }
 
-// nodeByName returns a placed pod's node, nil when unknown.
-func (c *cycle) nodeOf(key string) *NodeInfo {
-	if name, ok := c.snap.pods[key]; ok {
-		return c.snap.nodes[name]
-	}
-	return nil
-}
-
 // pipeline runs filters in the order Kubernetes runs its filter plugins,
 // stopping at a node's first failure.
 type pipeline struct {

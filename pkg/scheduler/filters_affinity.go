@@ -26,23 +26,8 @@ func (f *interPodAffinity) Name() string { return "InterPodAffinity" }
 func (f *interPodAffinity) SetPod(c *cycle) (bool, error) {
 	f.pod = c.pod
 	f.c = c
-	f.forbidden, f.forbiddenKeys = map[topologyPair]int{}, nil
 	podNS := c.nsLabels(c.pod.Pod.Namespace)
-	for key, other := range c.snap.antiAffinity {
-		n := c.nodeOf(key)
-		if n == nil || n.Node == nil {
-			continue
-		}
-		for i := range other.RequiredAntiAffinity {
-			t := &other.RequiredAntiAffinity[i]
-			if v, ok := n.Node.Labels[t.topologyKey]; ok && t.matches(c.pod.Pod, podNS) {
-				f.forbidden[topologyPair{t.topologyKey, v}]++
-				if !contains(f.forbiddenKeys, t.topologyKey) {
-					f.forbiddenKeys = append(f.forbiddenKeys, t.topologyKey)
-				}
-			}
-		}
-	}
+	f.forbidden, f.forbiddenKeys = c.snap.forbiddenDomains(c.pod.Pod, podNS)
 	f.affinityCounts = countTerms(c, c.pod.RequiredAffinity)
 	f.antiCounts = countTerms(c, c.pod.RequiredAntiAffinity)
 	f.firstOfGroup = false
@@ -68,31 +53,7 @@ func (f *interPodAffinity) SetPod(c *cycle) (bool, error) {
 // countTerms counts, for each term, the placed pods it selects per value of
 // its topology key.
 func countTerms(c *cycle, terms []affinityTerm) []map[string]int {
-	if len(terms) == 0 {
-		return nil
-	}
-	counts := make([]map[string]int, len(terms))
-	for i := range counts {
-		counts[i] = map[string]int{}
-	}
-	for _, n := range c.snap.list {
-		if len(n.Pods) == 0 {
-			continue
-		}
-		for i := range terms {
-			t := &terms[i]
-			v, ok := n.Node.Labels[t.topologyKey]
-			if !ok {
-				continue
-			}
-			for _, p := range n.Pods {
-				if p.Key != c.pod.Key && t.matches(p.Pod, c.nsLabels(p.Pod.Namespace)) {
-					counts[i][v]++
-				}
-			}
-		}
-	}
-	return counts
+	return c.snap.countTermMatches(terms, c.pod.Key)
 }
 
 func (f *interPodAffinity) Check(n *NodeInfo) *Failure { return f.CheckWithout(n, nil) }

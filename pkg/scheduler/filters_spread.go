@@ -19,6 +19,7 @@ type spreadConstraint struct {
 	counts      map[string]int
 	selfMatch   int
 	minMatch    int
+	anchor      anchor
 }
 
 // spreadConstraints parses the pod's constraints with the given
@@ -50,35 +51,39 @@ func spreadConstraints(c *cycle, when corev1.UnsatisfiableConstraintAction) []*s
 		if sel.Matches(labels.Set(pod.Labels)) {
 			sc.selfMatch = 1
 		}
+		sc.anchor = selectorAnchor(sel)
 		out = append(out, sc)
 	}
 	if len(out) == 0 {
 		return nil
 	}
-	for _, n := range c.snap.list {
-		if !podMatchesNodeSelection(pod, n.Node) {
-			continue
+	eligible := func(n *NodeInfo) bool {
+		if n.Node == nil || !podMatchesNodeSelection(pod, n.Node) {
+			return false
 		}
-		complete := true
 		for _, sc := range out {
 			if _, ok := n.Node.Labels[sc.topologyKey]; !ok {
-				complete = false
-				break
+				return false
 			}
 		}
-		if !complete {
-			continue
-		}
-		for _, sc := range out {
-			domain := n.Node.Labels[sc.topologyKey]
-			count := sc.counts[domain]
-			for _, p := range n.Pods {
-				if p.Pod.Namespace == pod.Namespace && p.Pod.DeletionTimestamp == nil && sc.selector.Matches(labels.Set(p.Pod.Labels)) {
-					count++
-				}
+		return true
+	}
+	// Every eligible domain counts, with no matching pod too.
+	for _, n := range c.snap.list {
+		if eligible(n) {
+			for _, sc := range out {
+				domain := n.Node.Labels[sc.topologyKey]
+				sc.counts[domain] += 0
 			}
-			sc.counts[domain] = count
 		}
+	}
+	for _, sc := range out {
+		c.snap.index.eachCandidate(sc.anchor, func(p *PodInfo, n *NodeInfo) {
+			if p.Pod.Namespace == pod.Namespace && p.Pod.DeletionTimestamp == nil &&
+				sc.selector.Matches(labels.Set(p.Pod.Labels)) && eligible(n) {
+				sc.counts[n.Node.Labels[sc.topologyKey]]++
+			}
+		})
 	}
 	for _, sc := range out {
 		sc.minMatch = math.MaxInt

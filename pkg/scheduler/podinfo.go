@@ -40,6 +40,8 @@ type affinityTerm struct {
 	namespaces  map[string]bool
 	nsSelector  labels.Selector // nil: only namespaces (or the pod's own)
 	topologyKey string
+	// anchor narrows the placed pods the selector can match.
+	anchor anchor
 }
 
 type weightedTerm struct {
@@ -134,6 +136,7 @@ func parseTerm(pod *corev1.Pod, t *corev1.PodAffinityTerm) affinityTerm {
 		}
 	}
 	term.selector = sel
+	term.anchor = selectorAnchor(sel)
 	for _, ns := range t.Namespaces {
 		term.namespaces[ns] = true
 	}

@@ -96,10 +96,11 @@ type Snapshot struct {
 	assumed    map[string]bool
 	nominated  map[string]string // pod key -> nominated node
 	namespaces map[string]labels.Set
-	// antiAffinity indexes placed pods with required anti-affinity terms.
-	antiAffinity map[string]*PodInfo
-	imageNodes   map[string]int // image name -> nodes having it
-	priority     func(*corev1.Pod) int32
+	// index finds placed pods by label and their anti-affinity terms by
+	// the pods those could select.
+	index      *podIndex
+	imageNodes map[string]int // image name -> nodes having it
+	priority   func(*corev1.Pod) int32
 }
 
 // NewSnapshot returns an empty snapshot. priority resolves a pod's
@@ -111,7 +112,7 @@ func NewSnapshot(priority func(*corev1.Pod) int32) *Snapshot {
 	return &Snapshot{
 		nodes: map[string]*NodeInfo{}, pods: map[string]string{}, assumed: map[string]bool{},
 		nominated: map[string]string{}, namespaces: map[string]labels.Set{},
-		antiAffinity: map[string]*PodInfo{}, imageNodes: map[string]int{}, priority: priority,
+		index: newPodIndex(), imageNodes: map[string]int{}, priority: priority,
 	}
 }
 
@@ -280,9 +281,7 @@ func (s *Snapshot) placeLocked(pi *PodInfo, node string) {
 	}
 	n.addPod(pi)
 	s.pods[pi.Key] = node
-	if len(pi.RequiredAntiAffinity) > 0 {
-		s.antiAffinity[pi.Key] = pi
-	}
+	s.index.add(pi, n)
 }
 
 func (s *Snapshot) removeLocked(key string) {
@@ -292,9 +291,10 @@ func (s *Snapshot) removeLocked(key string) {
 	}
 	delete(s.pods, key)
 	delete(s.assumed, key)
-	delete(s.antiAffinity, key)
 	if n := s.nodes[node]; n != nil {
-		n.removePod(key)
+		if pi := n.removePod(key); pi != nil {
+			s.index.remove(pi)
+		}
 		if n.Node == nil && len(n.Pods) == 0 {
 			delete(s.nodes, node)
 		}

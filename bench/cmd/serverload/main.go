@@ -11,7 +11,12 @@ import (
 	"slices"
 	"syscall"
 	"time"
+
+	"github.com/tugcluster/tug/bench/internal/tugproc"
 )
+
+// stopGrace is how long a server may take to exit after SIGTERM.
+const stopGrace = 30 * time.Second
 
 type config struct {
 	bin       string
@@ -98,12 +103,12 @@ func timeStart(ctx context.Context, bin, dir string) (time.Duration, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return 0, err
 	}
-	s, err := startServer(bin, dir)
+	s, err := tugproc.StartServer(bin, dir)
 	if err != nil {
 		return 0, err
 	}
-	d, err := s.waitReady(ctx)
-	if serr := s.stop(); serr != nil && err == nil {
+	d, err := s.WaitReady(ctx)
+	if serr := s.Stop(stopGrace); serr != nil && err == nil {
 		err = serr
 	}
 	return d, err

@@ -15,13 +15,14 @@ import (
 
 	"github.com/tugcluster/tug/bench/internal/benchclient"
 	"github.com/tugcluster/tug/bench/internal/latency"
+	"github.com/tugcluster/tug/bench/internal/tugproc"
 )
 
 const loadNamespace = "load"
 
 type memRow struct {
 	state string
-	mem   memory
+	mem   tugproc.Memory
 }
 
 // measureMemory samples the server's memory idle, after storing
@@ -32,11 +33,11 @@ func measureMemory(ctx context.Context, c config, dir string) error {
 		return err
 	}
 	var rows []memRow
-	sample := func(s *server, state string) error {
+	sample := func(s *tugproc.Server, state string) error {
 		if err := sleep(ctx, c.settle); err != nil {
 			return err
 		}
-		m, err := s.memory()
+		m, err := s.Memory()
 		if err != nil {
 			return err
 		}
@@ -44,12 +45,12 @@ func measureMemory(ctx context.Context, c config, dir string) error {
 		return nil
 	}
 
-	s, err := startServer(c.bin, dir)
+	s, err := tugproc.StartServer(c.bin, dir)
 	if err != nil {
 		return err
 	}
-	defer s.stop()
-	if _, err := s.waitReady(ctx); err != nil {
+	defer s.Stop(stopGrace)
+	if _, err := s.WaitReady(ctx); err != nil {
 		return err
 	}
 	if err := sample(s, "idle, fresh data dir"); err != nil {
@@ -67,7 +68,7 @@ func measureMemory(ctx context.Context, c config, dir string) error {
 	if err := sample(s, "after listing them all (pages of 500)"); err != nil {
 		return err
 	}
-	if err := s.stop(); err != nil {
+	if err := s.Stop(stopGrace); err != nil {
 		return err
 	}
 	dbSize, err := backendSize(filepath.Join(dir, "etcd"))
@@ -75,19 +76,19 @@ func measureMemory(ctx context.Context, c config, dir string) error {
 		return err
 	}
 
-	s, err = startServer(c.bin, dir)
+	s, err = tugproc.StartServer(c.bin, dir)
 	if err != nil {
 		return err
 	}
-	defer s.stop()
-	ready, err := s.waitReady(ctx)
+	defer s.Stop(stopGrace)
+	ready, err := s.WaitReady(ctx)
 	if err != nil {
 		return err
 	}
 	if err := sample(s, fmt.Sprintf("restarted with %d stored", c.objects)); err != nil {
 		return err
 	}
-	if err := s.stop(); err != nil {
+	if err := s.Stop(stopGrace); err != nil {
 		return err
 	}
 	fmt.Printf("restart with %d ConfigMaps stored: /readyz ok after %.0f ms; etcd backend file %.1f MiB\n\n", c.objects, ms(ready), float64(dbSize)/(1<<20))
@@ -96,7 +97,7 @@ func measureMemory(ctx context.Context, c config, dir string) error {
 	fmt.Println("| state | VmRSS MiB | RssAnon MiB | RssFile MiB | VmHWM (peak) MiB |")
 	fmt.Println("|---|---|---|---|---|")
 	for _, r := range rows {
-		fmt.Printf("| %s | %.1f | %.1f | %.1f | %.1f |\n", r.state, mib(r.mem.RSS), mib(r.mem.Anon), mib(r.mem.File), mib(r.mem.Peak))
+		fmt.Printf("| %s | %.1f | %.1f | %.1f | %.1f |\n", r.state, tugproc.MiB(r.mem.RSS), tugproc.MiB(r.mem.Anon), tugproc.MiB(r.mem.File), tugproc.MiB(r.mem.Peak))
 	}
 	return nil
 }
