@@ -159,7 +159,10 @@ func agentRESTConfig(f *agentFlags) (*rest.Config, error) {
 		}
 		token = strings.TrimSpace(string(b))
 	}
-	cfg := &rest.Config{Host: f.server, BearerToken: token, QPS: 200, Burst: 400, UserAgent: "tug-agent"}
+	// A simulated fleet shares one client: each node renews its Lease every
+	// 10 s and writes pod status, so the budget grows with the fleet.
+	qps := max(float32(200), float32(f.simulate)/2)
+	cfg := &rest.Config{Host: f.server, BearerToken: token, QPS: qps, Burst: int(2 * qps), UserAgent: "tug-agent"}
 	switch {
 	case f.insecure:
 		cfg.TLSClientConfig.Insecure = true

@@ -40,8 +40,10 @@ func (c *Cluster) runControllers(ctx context.Context, apiReady <-chan struct{}, 
 		BearerToken:     token,
 		TLSClientConfig: rest.TLSClientConfig{CAData: c.pki.CACertPEM},
 		UserAgent:       "tug-controller-manager",
-		QPS:             100,
-		Burst:           200,
+		// In-process and shared by every controller and the scheduler
+		// (one bind per pod): a low client limit would cap scheduling.
+		QPS:   2000,
+		Burst: 4000,
 	}
 	m, err := manager.New(cfg, controller.Options{
 		PodCIDR:                c.opts.PodCIDR.String(),
