@@ -62,7 +62,9 @@ type Options struct {
 	// nil (simulated nodes) runs containers without either.
 	Volumes VolumeManager
 
-	// Workers is how many pods are synced in parallel (default 4).
+	// Workers is how many pods are synced in parallel (default 16): a sync
+	// mostly waits on the runtime (shim start, CNI), so more parallel syncs
+	// than cores shorten start-up of many pods.
 	Workers int
 	// Recorder records Events; nil makes one that writes core/v1 Events.
 	Recorder record.EventRecorder
@@ -108,7 +110,7 @@ func (o *Options) setDefaults() {
 		o.KubeletPort = 10250
 	}
 	if o.Workers <= 0 {
-		o.Workers = 4
+		o.Workers = 16
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
