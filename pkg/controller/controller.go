@@ -58,3 +58,11 @@ type Controller interface {
 
 // Constructor builds a controller from the shared context.
 type Constructor func(ctx *Context) (Controller, error)
+
+// Clock returns Now, or time.Now when it is unset.
+func (c *Context) Clock() func() time.Time {
+	if c.Now == nil {
+		return time.Now
+	}
+	return c.Now
+}

@@ -103,7 +103,9 @@ func (s *Scheduler) register() error {
 		{f.Core().V1().PersistentVolumeClaims().Informer(), s.wakeOnChange()},
 		{f.Core().V1().PersistentVolumes().Informer(), s.wakeOnChange()},
 		{f.Storage().V1().StorageClasses().Informer(), s.wakeOnChange()},
-		{f.Scheduling().V1().PriorityClasses().Informer(), cache.ResourceEventHandlerFuncs{}},
+		// A class created just before its pods may arrive after them: retry
+		// parked pods, whose priority (and preemption) depends on it.
+		{f.Scheduling().V1().PriorityClasses().Informer(), s.wakeOnChange()},
 	}
 	for _, h := range handlers {
 		if _, err := h.inf.AddEventHandler(h.h); err != nil {

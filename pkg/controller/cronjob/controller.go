@@ -12,7 +12,6 @@ import (
 	batchlisters "k8s.io/client-go/listers/batch/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
-	"k8s.io/client-go/util/workqueue"
 
 	"github.com/tugcluster/tug/pkg/controller"
 )
@@ -29,7 +28,7 @@ type Controller struct {
 	cjLister  batchlisters.CronJobLister
 	jobLister batchlisters.JobLister
 	synced    []cache.InformerSynced
-	queue     workqueue.TypedRateLimitingInterface[string]
+	queue     controller.Queue
 	events    record.EventRecorder
 	now       func() time.Time
 	log       *slog.Logger
@@ -38,10 +37,6 @@ type Controller struct {
 // New builds the controller and registers its informer handlers; it is a
 // controller.Constructor.
 func New(c *controller.Context) (controller.Controller, error) {
-	now := c.Now
-	if now == nil {
-		now = time.Now
-	}
 	cjInf := c.Informers.Batch().V1().CronJobs()
 	jobInf := c.Informers.Batch().V1().Jobs()
 	cc := &Controller{
@@ -49,25 +44,18 @@ func New(c *controller.Context) (controller.Controller, error) {
 		cjLister:  cjInf.Lister(),
 		jobLister: jobInf.Lister(),
 		synced:    []cache.InformerSynced{cjInf.Informer().HasSynced, jobInf.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "cronjob"}),
-		events: c.Events(Name),
-		now:    now,
-		log:    c.Log.With("controller", Name),
+		queue:     controller.NewQueue("cronjob"),
+		events:    c.Events(Name),
+		now:       c.Clock(),
+		log:       c.Log.With("controller", Name),
 	}
-	if _, err := cjInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    cc.enqueue,
-		UpdateFunc: func(_, cur any) { cc.enqueue(cur) },
-		DeleteFunc: cc.enqueue,
-	}); err != nil {
-		return nil, fmt.Errorf("cronjob informer: %w", err)
-	}
-	if _, err := jobInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    cc.jobChanged,
-		UpdateFunc: func(_, cur any) { cc.jobChanged(cur) },
-		DeleteFunc: cc.jobChanged,
-	}); err != nil {
-		return nil, fmt.Errorf("job informer: %w", err)
+	err := controller.AddHandlers(
+		controller.Handler{Informer: cjInf.Informer(), Funcs: cc.queue.Handlers()},
+		controller.Handler{Informer: jobInf.Informer(), Funcs: cache.ResourceEventHandlerFuncs{
+			AddFunc: cc.jobChanged, UpdateFunc: func(_, cur any) { cc.jobChanged(cur) }, DeleteFunc: cc.jobChanged}},
+	)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
 	return cc, nil
 }
@@ -77,24 +65,7 @@ func (cc *Controller) Name() string { return Name }
 
 // Run implements controller.Controller.
 func (cc *Controller) Run(ctx context.Context, workers int) error {
-	if !controller.WaitForSync(ctx, cc.synced...) {
-		cc.queue.ShutDown()
-		return nil
-	}
-	controller.RunWorkers(ctx, cc.log, cc.queue, workers, cc.sync)
-	return nil
-}
-
-func (cc *Controller) enqueue(obj any) {
-	if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-		cc.queue.Add(key)
-	}
-}
-
-func (cc *Controller) enqueueAfter(cj *batchv1.CronJob, d time.Duration) {
-	if key, err := cache.MetaNamespaceKeyFunc(cj); err == nil {
-		cc.queue.AddAfter(key, d)
-	}
+	return controller.Run(ctx, cc.log, cc.queue, workers, cc.sync, cc.synced...)
 }
 
 // jobChanged wakes the CronJob controlling a Job.

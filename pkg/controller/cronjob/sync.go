@@ -164,7 +164,7 @@ func (cc *Controller) run(ctx context.Context, cj *batchv1.CronJob, status *batc
 	}
 	now := cc.now().In(loc)
 	if d, ok := wakeAfter(sched, now); ok {
-		cc.enqueueAfter(cj, d)
+		cc.queue.EnqueueAfter(cj, d)
 	}
 	scheduled, tooMany := mostRecent(sched, earliestTime(cj, now).In(loc), now)
 	if tooMany {

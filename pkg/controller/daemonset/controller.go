@@ -16,7 +16,6 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
-	"k8s.io/client-go/util/workqueue"
 
 	"github.com/tugcluster/tug/pkg/controller"
 	"github.com/tugcluster/tug/pkg/controller/history"
@@ -37,7 +36,7 @@ type Controller struct {
 	nodes     corelisters.NodeLister
 	revisions appslisters.ControllerRevisionLister
 	synced    []cache.InformerSynced
-	queue     workqueue.TypedRateLimitingInterface[string]
+	queue     controller.Queue
 	pending   *pending
 	events    record.EventRecorder
 	now       func() time.Time
@@ -47,10 +46,7 @@ type Controller struct {
 // New builds the controller and registers its informer handlers; it is a
 // controller.Constructor.
 func New(c *controller.Context) (controller.Controller, error) {
-	now := c.Now
-	if now == nil {
-		now = time.Now
-	}
+	now := c.Clock()
 	dsInf := c.Informers.Apps().V1().DaemonSets()
 	podInf := c.Informers.Core().V1().Pods()
 	nodeInf := c.Informers.Core().V1().Nodes()
@@ -64,37 +60,26 @@ func New(c *controller.Context) (controller.Controller, error) {
 		revisions: revInf.Lister(),
 		synced: []cache.InformerSynced{dsInf.Informer().HasSynced, podInf.Informer().HasSynced,
 			nodeInf.Informer().HasSynced, revInf.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "daemonset"}),
+		queue:   controller.NewQueue("daemonset"),
 		pending: newPending(now),
 		events:  c.Events(Name),
 		now:     now,
 		log:     c.Log.With("controller", Name),
 	}
-	handlers := []struct {
-		inf cache.SharedIndexInformer
-		h   cache.ResourceEventHandler
-	}{
-		{dsInf.Informer(), cache.ResourceEventHandlerFuncs{
-			AddFunc:    dc.enqueue,
-			UpdateFunc: func(_, cur any) { dc.enqueue(cur) },
-			DeleteFunc: dc.deleteDaemonSet,
-		}},
-		{podInf.Informer(), cache.ResourceEventHandlerFuncs{
-			AddFunc:    dc.addPod,
-			UpdateFunc: dc.updatePod,
-			DeleteFunc: dc.deletePod,
-		}},
-		{nodeInf.Informer(), cache.ResourceEventHandlerFuncs{
+	dsHandlers := dc.queue.Handlers()
+	dsHandlers.DeleteFunc = dc.deleteDaemonSet
+	err := controller.AddHandlers(
+		controller.Handler{Informer: dsInf.Informer(), Funcs: dsHandlers},
+		controller.Handler{Informer: podInf.Informer(), Funcs: cache.ResourceEventHandlerFuncs{
+			AddFunc: dc.addPod, UpdateFunc: dc.updatePod, DeleteFunc: dc.deletePod}},
+		controller.Handler{Informer: nodeInf.Informer(), Funcs: cache.ResourceEventHandlerFuncs{
 			AddFunc:    func(any) { dc.enqueueAll() },
 			UpdateFunc: dc.updateNode,
 			DeleteFunc: func(any) { dc.enqueueAll() },
 		}},
-	}
-	for _, h := range handlers {
-		if _, err := h.inf.AddEventHandler(h.h); err != nil {
-			return nil, fmt.Errorf("daemonset controller handlers: %w", err)
-		}
+	)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
 	return dc, nil
 }
@@ -104,18 +89,7 @@ func (dc *Controller) Name() string { return Name }
 
 // Run implements controller.Controller.
 func (dc *Controller) Run(ctx context.Context, workers int) error {
-	if !controller.WaitForSync(ctx, dc.synced...) {
-		dc.queue.ShutDown()
-		return nil
-	}
-	controller.RunWorkers(ctx, dc.log, dc.queue, workers, dc.sync)
-	return nil
-}
-
-func (dc *Controller) enqueue(obj any) {
-	if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-		dc.queue.Add(key)
-	}
+	return controller.Run(ctx, dc.log, dc.queue, workers, dc.sync, dc.synced...)
 }
 
 func (dc *Controller) enqueueAll() {
@@ -124,7 +98,7 @@ func (dc *Controller) enqueueAll() {
 		return
 	}
 	for _, ds := range all {
-		dc.enqueue(ds)
+		dc.queue.Enqueue(ds)
 	}
 }
 
@@ -147,14 +121,7 @@ func (dc *Controller) updateNode(old, cur any) {
 
 // owner returns the DaemonSet the controllerRef names, if it still exists.
 func (dc *Controller) owner(namespace string, ref *metav1.OwnerReference) *appsv1.DaemonSet {
-	if ref == nil || ref.Kind != kind.Kind {
-		return nil
-	}
-	ds, err := dc.dsLister.DaemonSets(namespace).Get(ref.Name)
-	if err != nil || ds.UID != ref.UID {
-		return nil
-	}
-	return ds
+	return controller.ResolveControllerRef(ref, kind.Kind, dc.dsLister.DaemonSets(namespace).Get)
 }
 
 // enqueueMatching wakes the DaemonSets whose selector matches an orphan.
@@ -163,13 +130,12 @@ func (dc *Controller) enqueueMatching(pod *corev1.Pod) {
 	if err != nil {
 		return
 	}
-	for _, ds := range all {
-		sel, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
-		if err == nil && !sel.Empty() && sel.Matches(labels.Set(pod.Labels)) {
-			dc.enqueue(ds)
-		}
+	for _, ds := range controller.Selecting(all, selectorOf, pod.Labels) {
+		dc.queue.Enqueue(ds)
 	}
 }
+
+func selectorOf(ds *appsv1.DaemonSet) *metav1.LabelSelector { return ds.Spec.Selector }
 
 func (dc *Controller) addPod(obj any) {
 	pod := obj.(*corev1.Pod)
@@ -193,7 +159,7 @@ func (dc *Controller) updatePod(old, cur any) {
 	oldRef, curRef := metav1.GetControllerOfNoCopy(o), metav1.GetControllerOfNoCopy(n)
 	if oldRef != nil && (curRef == nil || curRef.UID != oldRef.UID) {
 		if ds := dc.owner(o.Namespace, oldRef); ds != nil {
-			dc.enqueue(ds)
+			dc.queue.Enqueue(ds)
 		}
 	}
 	if curRef == nil {
@@ -206,12 +172,10 @@ func (dc *Controller) updatePod(old, cur any) {
 	if ds == nil {
 		return
 	}
-	dc.enqueue(ds)
+	dc.queue.Enqueue(ds)
 	if ds.Spec.MinReadySeconds > 0 && n.DeletionTimestamp == nil {
 		// A pod that just became ready turns available minReadySeconds later.
-		if key, err := cache.MetaNamespaceKeyFunc(ds); err == nil {
-			dc.queue.AddAfter(key, time.Duration(ds.Spec.MinReadySeconds)*time.Second+time.Second)
-		}
+		dc.queue.EnqueueAfter(ds, time.Duration(ds.Spec.MinReadySeconds)*time.Second+time.Second)
 	}
 }
 
@@ -224,6 +188,6 @@ func (dc *Controller) deletePod(obj any) {
 		dc.pending.deleted(podKey)
 	}
 	if ds := dc.owner(pod.Namespace, metav1.GetControllerOfNoCopy(pod)); ds != nil {
-		dc.enqueue(ds)
+		dc.queue.Enqueue(ds)
 	}
 }

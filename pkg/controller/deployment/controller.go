@@ -15,7 +15,6 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
-	"k8s.io/client-go/util/workqueue"
 
 	"github.com/tugcluster/tug/pkg/controller"
 )
@@ -33,7 +32,7 @@ type Controller struct {
 	rsLister  appslisters.ReplicaSetLister
 	podLister corelisters.PodLister
 	synced    []cache.InformerSynced
-	queue     workqueue.TypedRateLimitingInterface[string]
+	queue     controller.Queue
 	events    record.EventRecorder
 	now       func() time.Time
 	log       *slog.Logger
@@ -42,10 +41,6 @@ type Controller struct {
 // New builds the controller and registers its informer handlers; it is a
 // controller.Constructor.
 func New(c *controller.Context) (controller.Controller, error) {
-	now := c.Now
-	if now == nil {
-		now = time.Now
-	}
 	dInf := c.Informers.Apps().V1().Deployments()
 	rsInf := c.Informers.Apps().V1().ReplicaSets()
 	podInf := c.Informers.Core().V1().Pods()
@@ -55,26 +50,19 @@ func New(c *controller.Context) (controller.Controller, error) {
 		rsLister:  rsInf.Lister(),
 		podLister: podInf.Lister(),
 		synced:    []cache.InformerSynced{dInf.Informer().HasSynced, rsInf.Informer().HasSynced, podInf.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "deployment"}),
-		events: c.Events(Name),
-		now:    now,
-		log:    c.Log.With("controller", Name),
+		queue:     controller.NewQueue("deployment"),
+		events:    c.Events(Name),
+		now:       c.Clock(),
+		log:       c.Log.With("controller", Name),
 	}
-	handlers := []struct {
-		inf cache.SharedIndexInformer
-		h   cache.ResourceEventHandlerFuncs
-	}{
-		{dInf.Informer(), cache.ResourceEventHandlerFuncs{
-			AddFunc: dc.enqueue, UpdateFunc: func(_, cur any) { dc.enqueue(cur) }, DeleteFunc: dc.enqueue}},
-		{rsInf.Informer(), cache.ResourceEventHandlerFuncs{
+	err := controller.AddHandlers(
+		controller.Handler{Informer: dInf.Informer(), Funcs: dc.queue.Handlers()},
+		controller.Handler{Informer: rsInf.Informer(), Funcs: cache.ResourceEventHandlerFuncs{
 			AddFunc: dc.replicaSetChanged, UpdateFunc: dc.replicaSetUpdated, DeleteFunc: dc.replicaSetChanged}},
-		{podInf.Informer(), cache.ResourceEventHandlerFuncs{DeleteFunc: dc.podDeleted}},
-	}
-	for _, h := range handlers {
-		if _, err := h.inf.AddEventHandler(h.h); err != nil {
-			return nil, fmt.Errorf("deployment controller handlers: %w", err)
-		}
+		controller.Handler{Informer: podInf.Informer(), Funcs: cache.ResourceEventHandlerFuncs{DeleteFunc: dc.podDeleted}},
+	)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
 	return dc, nil
 }
@@ -84,30 +72,12 @@ func (dc *Controller) Name() string { return Name }
 
 // Run implements controller.Controller.
 func (dc *Controller) Run(ctx context.Context, workers int) error {
-	if !controller.WaitForSync(ctx, dc.synced...) {
-		dc.queue.ShutDown()
-		return nil
-	}
-	controller.RunWorkers(ctx, dc.log, dc.queue, workers, dc.sync)
-	return nil
-}
-
-func (dc *Controller) enqueue(obj any) {
-	if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-		dc.queue.Add(key)
-	}
+	return controller.Run(ctx, dc.log, dc.queue, workers, dc.sync, dc.synced...)
 }
 
 // owner returns the Deployment a controllerRef names, if still the same.
 func (dc *Controller) owner(namespace string, ref *metav1.OwnerReference) *appsv1.Deployment {
-	if ref == nil || ref.Kind != kind.Kind {
-		return nil
-	}
-	d, err := dc.dLister.Deployments(namespace).Get(ref.Name)
-	if err != nil || d.UID != ref.UID {
-		return nil
-	}
-	return d
+	return controller.ResolveControllerRef(ref, kind.Kind, dc.dLister.Deployments(namespace).Get)
 }
 
 func (dc *Controller) replicaSetChanged(obj any) {
@@ -117,7 +87,7 @@ func (dc *Controller) replicaSetChanged(obj any) {
 	}
 	if ref := metav1.GetControllerOfNoCopy(rs); ref != nil {
 		if d := dc.owner(rs.Namespace, ref); d != nil {
-			dc.enqueue(d)
+			dc.queue.Enqueue(d)
 		}
 		return
 	}
@@ -126,11 +96,8 @@ func (dc *Controller) replicaSetChanged(obj any) {
 	if err != nil {
 		return
 	}
-	for _, d := range all {
-		sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-		if err == nil && !sel.Empty() && sel.Matches(labels.Set(rs.Labels)) {
-			dc.enqueue(d)
-		}
+	for _, d := range controller.Selecting(all, selectorOf, rs.Labels) {
+		dc.queue.Enqueue(d)
 	}
 }
 
@@ -142,7 +109,7 @@ func (dc *Controller) replicaSetUpdated(old, cur any) {
 	oldRef, curRef := metav1.GetControllerOfNoCopy(oldRS), metav1.GetControllerOfNoCopy(curRS)
 	if oldRef != nil && (curRef == nil || oldRef.UID != curRef.UID) {
 		if d := dc.owner(oldRS.Namespace, oldRef); d != nil {
-			dc.enqueue(d)
+			dc.queue.Enqueue(d)
 		}
 	}
 	dc.replicaSetChanged(curRS)
@@ -154,16 +121,14 @@ func (dc *Controller) podDeleted(obj any) {
 	if !ok {
 		return
 	}
-	ref := metav1.GetControllerOfNoCopy(pod)
-	if ref == nil || ref.Kind != "ReplicaSet" {
-		return
-	}
-	rs, err := dc.rsLister.ReplicaSets(pod.Namespace).Get(ref.Name)
-	if err != nil || rs.UID != ref.UID {
+	rs := controller.ResolveControllerRef(metav1.GetControllerOfNoCopy(pod), "ReplicaSet", dc.rsLister.ReplicaSets(pod.Namespace).Get)
+	if rs == nil {
 		return
 	}
 	d := dc.owner(rs.Namespace, metav1.GetControllerOfNoCopy(rs))
 	if d != nil && d.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType {
-		dc.enqueue(d)
+		dc.queue.Enqueue(d)
 	}
 }
+
+func selectorOf(d *appsv1.Deployment) *metav1.LabelSelector { return d.Spec.Selector }

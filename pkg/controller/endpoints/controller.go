@@ -48,9 +48,8 @@ func New(c *controller.Context) (controller.Controller, error) {
 		pods:      podInf.Lister(),
 		endpoints: epInf.Lister(),
 		synced:    []cache.InformerSynced{svcInf.Informer().HasSynced, podInf.Informer().HasSynced, epInf.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "endpoints"}),
-		log: c.Log.With("controller", Name),
+		queue:     controller.NewRateLimitingQueue[string]("endpoints"),
+		log:       c.Log.With("controller", Name),
 	}
 	if _, err := svcInf.Informer().AddEventHandler(endpointslice.ServiceHandler(ec.queue)); err != nil {
 		return nil, fmt.Errorf("%s: %w", Name, err)
@@ -73,12 +72,7 @@ func (ec *Controller) Name() string { return Name }
 
 // Run implements controller.Controller.
 func (ec *Controller) Run(ctx context.Context, workers int) error {
-	if !controller.WaitForSync(ctx, ec.synced...) {
-		ec.queue.ShutDown()
-		return nil
-	}
-	controller.RunWorkers(ctx, ec.log, ec.queue, workers, ec.sync)
-	return nil
+	return controller.Run(ctx, ec.log, ec.queue, workers, ec.sync, ec.synced...)
 }
 
 func (ec *Controller) endpointsChanged(obj any) {

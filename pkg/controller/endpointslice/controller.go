@@ -53,8 +53,7 @@ func New(c *controller.Context) (controller.Controller, error) {
 		slices:   sliceInf.Lister(),
 		synced: []cache.InformerSynced{svcInf.Informer().HasSynced, podInf.Informer().HasSynced,
 			nodeInf.Informer().HasSynced, sliceInf.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "endpointslice"}),
+		queue:       controller.NewRateLimitingQueue[string]("endpointslice"),
 		maxPerSlice: DefaultMaxPerSlice,
 		log:         c.Log.With("controller", Name),
 		written:     map[string]map[string]write{},
@@ -83,12 +82,7 @@ func (ec *Controller) Name() string { return Name }
 
 // Run implements controller.Controller.
 func (ec *Controller) Run(ctx context.Context, workers int) error {
-	if !controller.WaitForSync(ctx, ec.synced...) {
-		ec.queue.ShutDown()
-		return nil
-	}
-	controller.RunWorkers(ctx, ec.log, ec.queue, workers, ec.sync)
-	return nil
+	return controller.Run(ctx, ec.log, ec.queue, workers, ec.sync, ec.synced...)
 }
 
 // ServiceHandler queues a Service's key on every change.

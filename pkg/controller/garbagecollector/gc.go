@@ -66,10 +66,9 @@ func New(cc *controller.Context) (controller.Controller, error) {
 	return &Controller{
 		client:   cc.Client,
 		metadata: cc.Metadata,
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[item](),
-			workqueue.TypedRateLimitingQueueConfig[item]{Name: Name}),
-		events: cc.Events(Name),
-		log:    cc.Log.With("controller", Name),
+		queue:    controller.NewRateLimitingQueue[item](Name),
+		events:   cc.Events(Name),
+		log:      cc.Log.With("controller", Name),
 	}, nil
 }
 

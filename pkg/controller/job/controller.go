@@ -10,12 +10,12 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	batchlisters "k8s.io/client-go/listers/batch/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
-	"k8s.io/client-go/util/workqueue"
 
 	"github.com/tugcluster/tug/pkg/controller"
 )
@@ -36,8 +36,9 @@ type Controller struct {
 	jobLister    batchlisters.JobLister
 	podLister    corelisters.PodLister
 	synced       []cache.InformerSynced
-	queue        workqueue.TypedRateLimitingInterface[string]
-	expectations *expectations
+	queue        controller.Queue
+	expectations *controller.Expectations[types.UID]
+	releases     *releases
 	events       record.EventRecorder
 	now          func() time.Time
 	log          *slog.Logger
@@ -46,42 +47,38 @@ type Controller struct {
 // New builds the controller and registers its informer handlers; it is a
 // controller.Constructor.
 func New(c *controller.Context) (controller.Controller, error) {
-	now := c.Now
-	if now == nil {
-		now = time.Now
-	}
+	now := c.Clock()
 	jobInf := c.Informers.Batch().V1().Jobs()
 	podInf := c.Informers.Core().V1().Pods()
 	jc := &Controller{
-		client:    c.Client,
-		jobLister: jobInf.Lister(),
-		podLister: podInf.Lister(),
-		synced:    []cache.InformerSynced{jobInf.Informer().HasSynced, podInf.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "job"}),
-		expectations: newExpectations(now),
+		client:       c.Client,
+		jobLister:    jobInf.Lister(),
+		podLister:    podInf.Lister(),
+		synced:       []cache.InformerSynced{jobInf.Informer().HasSynced, podInf.Informer().HasSynced},
+		queue:        controller.NewQueue("job"),
+		expectations: controller.NewExpectations[types.UID](now),
+		releases:     newReleases(now),
 		events:       c.Events(Name),
 		now:          now,
 		log:          c.Log.With("controller", Name),
 	}
-	if _, err := jobInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    jc.enqueue,
-		UpdateFunc: func(_, cur any) { jc.enqueue(cur) },
-		DeleteFunc: func(obj any) {
-			if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-				jc.expectations.forget(key)
-				jc.queue.Add(key)
-			}
-		},
-	}); err != nil {
-		return nil, fmt.Errorf("job informer: %w", err)
+	jobHandlers := jc.queue.Handlers()
+	jobHandlers.DeleteFunc = func(obj any) {
+		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+			jc.expectations.Forget(key)
+			jc.queue.Add(key)
+		}
 	}
-	if _, err := podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { jc.podChanged(obj.(*corev1.Pod), true) },
-		UpdateFunc: func(_, cur any) { jc.podChanged(cur.(*corev1.Pod), false) },
-		DeleteFunc: jc.podDeleted,
-	}); err != nil {
-		return nil, fmt.Errorf("pod informer: %w", err)
+	err := controller.AddHandlers(
+		controller.Handler{Informer: jobInf.Informer(), Funcs: jobHandlers},
+		controller.Handler{Informer: podInf.Informer(), Funcs: cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { jc.podChanged(obj.(*corev1.Pod), true) },
+			UpdateFunc: func(_, cur any) { jc.podChanged(cur.(*corev1.Pod), false) },
+			DeleteFunc: jc.podDeleted,
+		}},
+	)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
 	return jc, nil
 }
@@ -91,12 +88,7 @@ func (jc *Controller) Name() string { return Name }
 
 // Run implements controller.Controller.
 func (jc *Controller) Run(ctx context.Context, workers int) error {
-	if !controller.WaitForSync(ctx, jc.synced...) {
-		jc.queue.ShutDown()
-		return nil
-	}
-	controller.RunWorkers(ctx, jc.log, jc.queue, workers, jc.syncKey)
-	return nil
+	return controller.Run(ctx, jc.log, jc.queue, workers, jc.syncKey, jc.synced...)
 }
 
 func (jc *Controller) syncKey(ctx context.Context, key string) error {
@@ -106,35 +98,15 @@ func (jc *Controller) syncKey(ctx context.Context, key string) error {
 	return jc.sync(ctx, key)
 }
 
-func (jc *Controller) enqueue(obj any) {
-	if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-		jc.queue.Add(key)
-	}
-}
-
-func (jc *Controller) enqueueAfter(job *batchv1.Job, d time.Duration) {
-	if key, err := cache.MetaNamespaceKeyFunc(job); err == nil {
-		jc.queue.AddAfter(key, d)
-	}
-}
-
 // owner returns the Job named by a pod's controllerRef, if it still is
 // the same object.
 func (jc *Controller) owner(pod *corev1.Pod) *batchv1.Job {
-	ref := metav1.GetControllerOfNoCopy(pod)
-	if ref == nil || ref.Kind != kind.Kind {
-		return nil
-	}
-	job, err := jc.jobLister.Jobs(pod.Namespace).Get(ref.Name)
-	if err != nil || job.UID != ref.UID {
-		return nil
-	}
-	return job
+	return controller.ResolveControllerRef(metav1.GetControllerOfNoCopy(pod), kind.Kind, jc.jobLister.Jobs(pod.Namespace).Get)
 }
 
 func (jc *Controller) podChanged(pod *corev1.Pod, added bool) {
 	if !hasFinalizer(pod) {
-		jc.expectations.finalizerRemoved(pod.UID)
+		jc.releases.seen(pod.UID)
 	}
 	job := jc.owner(pod)
 	if job == nil {
@@ -146,10 +118,10 @@ func (jc *Controller) podChanged(pod *corev1.Pod, added bool) {
 	}
 	key, _ := cache.MetaNamespaceKeyFunc(job)
 	if added {
-		jc.expectations.creationObserved(key)
+		jc.expectations.CreationObserved(key)
 	}
 	if pod.DeletionTimestamp != nil {
-		jc.expectations.deletionObserved(key, pod.UID)
+		jc.expectations.DeletionObserved(key, pod.UID)
 	}
 	jc.queue.Add(key)
 }
@@ -159,10 +131,10 @@ func (jc *Controller) podDeleted(obj any) {
 	if !ok {
 		return
 	}
-	jc.expectations.finalizerRemoved(pod.UID)
+	jc.releases.seen(pod.UID)
 	if job := jc.owner(pod); job != nil {
 		key, _ := cache.MetaNamespaceKeyFunc(job)
-		jc.expectations.deletionObserved(key, pod.UID)
+		jc.expectations.DeletionObserved(key, pod.UID)
 		jc.queue.Add(key)
 	}
 }

@@ -50,7 +50,7 @@ func (jc *Controller) manage(ctx context.Context, key string, r *round, succeede
 		return 0, 0, nil
 	}
 	if wait := creationBackoff(r.pods, job, now); wait > 0 {
-		jc.enqueueAfter(job, wait)
+		jc.queue.EnqueueAfter(job, wait)
 		return 0, 0, nil
 	}
 	created, err := jc.createPods(ctx, key, job, indexes)
@@ -88,14 +88,14 @@ func planIndexed(job *batchv1.Job, r *round) ([]*corev1.Pod, []int) {
 // createPods creates one pod per entry of indexes (-1: NonIndexed), all
 // at once, and returns how many were created.
 func (jc *Controller) createPods(ctx context.Context, key string, job *batchv1.Job, indexes []int) (int, error) {
-	jc.expectations.expect(key, len(indexes), nil)
+	jc.expectations.Expect(key, len(indexes), nil)
 	var wg sync.WaitGroup
 	errs := make([]error, len(indexes))
 	for i, ix := range indexes {
 		wg.Go(func() {
 			pod, err := jc.client.CoreV1().Pods(job.Namespace).Create(ctx, newPod(job, ix), metav1.CreateOptions{})
 			if err != nil {
-				jc.expectations.creationObserved(key) // never coming
+				jc.expectations.CreationObserved(key) // never coming
 				jc.events.Eventf(job, corev1.EventTypeWarning, "FailedCreate", "Error creating: %v", err)
 				errs[i] = fmt.Errorf("create pod for job %s: %w", job.Name, err)
 				return
@@ -125,7 +125,7 @@ func (jc *Controller) deletePods(ctx context.Context, key string, job *batchv1.J
 	for i, p := range pods {
 		uids[i] = p.UID
 	}
-	jc.expectations.expect(key, 0, uids)
+	jc.expectations.Expect(key, 0, uids)
 	var wg sync.WaitGroup
 	errs := make([]error, len(pods))
 	for i, p := range pods {
@@ -135,9 +135,9 @@ func (jc *Controller) deletePods(ctx context.Context, key string, job *batchv1.J
 			case err == nil:
 				jc.events.Eventf(job, corev1.EventTypeNormal, "SuccessfulDelete", "Deleted pod: %s", p.Name)
 			case apierrors.IsNotFound(err):
-				jc.expectations.deletionObserved(key, p.UID)
+				jc.expectations.DeletionObserved(key, p.UID)
 			default:
-				jc.expectations.deletionObserved(key, p.UID)
+				jc.expectations.DeletionObserved(key, p.UID)
 				jc.events.Eventf(job, corev1.EventTypeWarning, "FailedDelete", "Error deleting: %v", err)
 				errs[i] = fmt.Errorf("delete pod %s: %w", p.Name, err)
 			}
@@ -163,10 +163,10 @@ func (jc *Controller) deletePod(ctx context.Context, p *corev1.Pod, keepFinalize
 }
 
 func (jc *Controller) removeFinalizer(ctx context.Context, p *corev1.Pod) error {
-	jc.expectations.finalizerRemovalIssued(p.UID)
+	jc.releases.issued(p.UID)
 	_, err := jc.client.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.StrategicMergePatchType, removeFinalizerPatch, metav1.PatchOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
-		jc.expectations.finalizerRemoved(p.UID)
+		jc.releases.seen(p.UID)
 		return fmt.Errorf("remove finalizer of pod %s: %w", p.Name, err)
 	}
 	return nil

@@ -38,7 +38,7 @@ func (jc *Controller) sync(ctx context.Context, key string) error {
 	}
 	cached, err := jc.jobLister.Jobs(ns).Get(name)
 	if apierrors.IsNotFound(err) {
-		jc.expectations.forget(key)
+		jc.expectations.Forget(key)
 		return nil
 	}
 	if err != nil {
@@ -55,7 +55,7 @@ func (jc *Controller) sync(ctx context.Context, key string) error {
 	if isFinished(&job.Status) {
 		return jc.syncFinished(ctx, job, pods)
 	}
-	satisfied := jc.expectations.satisfied(key)
+	satisfied := jc.expectations.Satisfied(key)
 	now := jc.now()
 	r := jc.observe(job, pods)
 	status := job.Status.DeepCopy()
@@ -68,7 +68,7 @@ func (jc *Controller) sync(ctx context.Context, key string) error {
 	failing := conditionTrue(status, batchv1.JobFailureTarget)
 	failedPod := func(p *corev1.Pod) bool { return podFailed(p, job) || (failing && podTerminating(p)) }
 	for _, p := range pods {
-		if !hasFinalizer(p) || !(p.Status.Phase == corev1.PodSucceeded || failedPod(p)) || jc.expectations.counted(p.UID) ||
+		if !hasFinalizer(p) || !(p.Status.Phase == corev1.PodSucceeded || failedPod(p)) || jc.releases.counted(p.UID) ||
 			slices.Contains(unc.Succeeded, p.UID) || slices.Contains(unc.Failed, p.UID) {
 			continue
 		}
@@ -117,7 +117,7 @@ func (jc *Controller) sync(ctx context.Context, key string) error {
 			status.StartTime = ptr.To(metav1.NewTime(now))
 		}
 		if left, ok := deadlineLeft(job, status.StartTime, now); ok {
-			jc.enqueueAfter(job, left+10*time.Millisecond)
+			jc.queue.EnqueueAfter(job, left+10*time.Millisecond)
 		}
 		if satisfied && job.DeletionTimestamp == nil {
 			created, deleted, manageErr = jc.manage(ctx, key, r, succeeded, now)
@@ -213,7 +213,7 @@ func (jc *Controller) finish(job *batchv1.Job, status *batchv1.JobStatus, target
 	}
 	status.Active, status.Ready = 0, ptr.To[int32](0)
 	if ttl := job.Spec.TTLSecondsAfterFinished; ttl != nil {
-		jc.enqueueAfter(job, time.Duration(*ttl)*time.Second)
+		jc.queue.EnqueueAfter(job, time.Duration(*ttl)*time.Second)
 	}
 }
 

@@ -33,7 +33,7 @@ func (jc *Controller) syncFinished(ctx context.Context, job *batchv1.Job, pods [
 	case job.DeletionTimestamp != nil || job.Spec.TTLSecondsAfterFinished == nil:
 		return nil
 	case !expired:
-		jc.enqueueAfter(job, wait)
+		jc.queue.EnqueueAfter(job, wait)
 		return nil
 	}
 	// The cache may be old: a fresh read guards against a TTL just raised.
@@ -49,7 +49,7 @@ func (jc *Controller) syncFinished(ctx context.Context, job *batchv1.Job, pods [
 	}
 	if expired, wait := ttlExpired(fresh, jc.now()); !expired {
 		if wait > 0 {
-			jc.enqueueAfter(fresh, wait)
+			jc.queue.EnqueueAfter(fresh, wait)
 		}
 		return nil
 	}

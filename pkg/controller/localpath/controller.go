@@ -55,10 +55,9 @@ func New(cc *controller.Context) (controller.Controller, error) {
 		volumes: pvInf.Lister(),
 		classes: scInf.Lister(),
 		synced:  []cache.InformerSynced{pvcInf.Informer().HasSynced, pvInf.Informer().HasSynced, scInf.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
-			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: Name}),
-		events: cc.Events(Provisioner),
-		log:    cc.Log.With("controller", Name),
+		queue:   controller.NewRateLimitingQueue[cache.ObjectName](Name),
+		events:  cc.Events(Provisioner),
+		log:     cc.Log.With("controller", Name),
 	}
 	if _, err := pvcInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueue,

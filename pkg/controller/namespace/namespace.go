@@ -81,11 +81,7 @@ func (c *Controller) Name() string { return Name }
 
 // Run implements controller.Controller.
 func (c *Controller) Run(ctx context.Context, workers int) error {
-	if !controller.WaitForSync(ctx, c.synced) {
-		return nil
-	}
-	controller.RunWorkers(ctx, c.log, c.queue, workers, c.sync)
-	return nil
+	return controller.Run(ctx, c.log, c.queue, workers, c.sync, c.synced)
 }
 
 func (c *Controller) enqueue(obj any) {

@@ -70,11 +70,10 @@ func New(c *controller.Context) (controller.Controller, error) {
 	}
 	inf := c.Informers.Core().V1().Nodes()
 	ic := &Controller{
-		client: c.Client,
-		nodes:  inf.Lister(),
-		synced: inf.Informer().HasSynced,
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "nodeipam"}),
+		client:   c.Client,
+		nodes:    inf.Lister(),
+		synced:   inf.Informer().HasSynced,
+		queue:    controller.NewRateLimitingQueue[string]("nodeipam"),
 		events:   c.Events(Name),
 		log:      c.Log.With("controller", Name),
 		set:      set,

@@ -15,7 +15,6 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
-	"k8s.io/client-go/util/workqueue"
 
 	"github.com/tugcluster/tug/pkg/controller"
 )
@@ -35,8 +34,8 @@ type Controller struct {
 	rsLister     appslisters.ReplicaSetLister
 	podLister    corelisters.PodLister
 	synced       []cache.InformerSynced
-	queue        workqueue.TypedRateLimitingInterface[string]
-	expectations *expectations
+	queue        controller.Queue
+	expectations *controller.Expectations[string]
 	events       record.EventRecorder
 	now          func() time.Time
 	log          *slog.Logger
@@ -45,37 +44,29 @@ type Controller struct {
 // New builds the controller and registers its informer handlers; it is a
 // controller.Constructor.
 func New(c *controller.Context) (controller.Controller, error) {
-	now := c.Now
-	if now == nil {
-		now = time.Now
-	}
+	now := c.Clock()
 	rsInf := c.Informers.Apps().V1().ReplicaSets()
 	podInf := c.Informers.Core().V1().Pods()
 	rc := &Controller{
-		client:    c.Client,
-		rsLister:  rsInf.Lister(),
-		podLister: podInf.Lister(),
-		synced:    []cache.InformerSynced{rsInf.Informer().HasSynced, podInf.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "replicaset"}),
-		expectations: newExpectations(now),
+		client:       c.Client,
+		rsLister:     rsInf.Lister(),
+		podLister:    podInf.Lister(),
+		synced:       []cache.InformerSynced{rsInf.Informer().HasSynced, podInf.Informer().HasSynced},
+		queue:        controller.NewQueue("replicaset"),
+		expectations: controller.NewExpectations[string](now),
 		events:       c.Events(Name),
 		now:          now,
 		log:          c.Log.With("controller", Name),
 	}
-	if _, err := rsInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    rc.enqueue,
-		UpdateFunc: func(_, cur any) { rc.enqueue(cur) },
-		DeleteFunc: rc.deleteReplicaSet,
-	}); err != nil {
-		return nil, fmt.Errorf("replicaset informer: %w", err)
-	}
-	if _, err := podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    rc.addPod,
-		UpdateFunc: rc.updatePod,
-		DeleteFunc: rc.deletePod,
-	}); err != nil {
-		return nil, fmt.Errorf("pod informer: %w", err)
+	rsHandlers := rc.queue.Handlers()
+	rsHandlers.DeleteFunc = rc.deleteReplicaSet
+	err := controller.AddHandlers(
+		controller.Handler{Informer: rsInf.Informer(), Funcs: rsHandlers},
+		controller.Handler{Informer: podInf.Informer(), Funcs: cache.ResourceEventHandlerFuncs{
+			AddFunc: rc.addPod, UpdateFunc: rc.updatePod, DeleteFunc: rc.deletePod}},
+	)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
 	return rc, nil
 }
@@ -85,29 +76,12 @@ func (rc *Controller) Name() string { return Name }
 
 // Run implements controller.Controller.
 func (rc *Controller) Run(ctx context.Context, workers int) error {
-	if !controller.WaitForSync(ctx, rc.synced...) {
-		rc.queue.ShutDown()
-		return nil
-	}
-	controller.RunWorkers(ctx, rc.log, rc.queue, workers, rc.sync)
-	return nil
-}
-
-func (rc *Controller) enqueue(obj any) {
-	if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-		rc.queue.Add(key)
-	}
-}
-
-func (rc *Controller) enqueueAfter(rs *appsv1.ReplicaSet, d time.Duration) {
-	if key, err := cache.MetaNamespaceKeyFunc(rs); err == nil {
-		rc.queue.AddAfter(key, d)
-	}
+	return controller.Run(ctx, rc.log, rc.queue, workers, rc.sync, rc.synced...)
 }
 
 func (rc *Controller) deleteReplicaSet(obj any) {
 	if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-		rc.expectations.forget(key)
+		rc.expectations.Forget(key)
 		rc.queue.Add(key)
 	}
 }
@@ -115,14 +89,7 @@ func (rc *Controller) deleteReplicaSet(obj any) {
 // owner returns the ReplicaSet that the controllerRef names, if it is
 // still the same object.
 func (rc *Controller) owner(namespace string, ref *metav1.OwnerReference) *appsv1.ReplicaSet {
-	if ref == nil || ref.Kind != kind.Kind {
-		return nil
-	}
-	rs, err := rc.rsLister.ReplicaSets(namespace).Get(ref.Name)
-	if err != nil || rs.UID != ref.UID {
-		return nil
-	}
-	return rs
+	return controller.ResolveControllerRef(ref, kind.Kind, rc.rsLister.ReplicaSets(namespace).Get)
 }
 
 // matchingReplicaSets returns the ReplicaSets whose selector matches an
@@ -132,16 +99,10 @@ func (rc *Controller) matchingReplicaSets(pod *corev1.Pod) []*appsv1.ReplicaSet 
 	if err != nil {
 		return nil
 	}
-	var out []*appsv1.ReplicaSet
-	for _, rs := range all {
-		sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
-			continue
-		}
-		out = append(out, rs)
-	}
-	return out
+	return controller.Selecting(all, selectorOf, pod.Labels)
 }
+
+func selectorOf(rs *appsv1.ReplicaSet) *metav1.LabelSelector { return rs.Spec.Selector }
 
 func (rc *Controller) addPod(obj any) {
 	pod := obj.(*corev1.Pod)
@@ -152,13 +113,13 @@ func (rc *Controller) addPod(obj any) {
 	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
 		if rs := rc.owner(pod.Namespace, ref); rs != nil {
 			key, _ := cache.MetaNamespaceKeyFunc(rs)
-			rc.expectations.creationObserved(key)
+			rc.expectations.CreationObserved(key)
 			rc.queue.Add(key)
 		}
 		return
 	}
 	for _, rs := range rc.matchingReplicaSets(pod) {
-		rc.enqueue(rs)
+		rc.queue.Enqueue(rs)
 	}
 }
 
@@ -179,7 +140,7 @@ func (rc *Controller) updatePod(old, cur any) {
 	refChanged := (oldRef == nil) != (curRef == nil) || (oldRef != nil && oldRef.UID != curRef.UID)
 	if refChanged && oldRef != nil {
 		if rs := rc.owner(oldPod.Namespace, oldRef); rs != nil {
-			rc.enqueue(rs)
+			rc.queue.Enqueue(rs)
 		}
 	}
 	if curRef != nil {
@@ -187,30 +148,24 @@ func (rc *Controller) updatePod(old, cur any) {
 		if rs == nil {
 			return
 		}
-		rc.enqueue(rs)
+		rc.queue.Enqueue(rs)
 		// A pod that just became ready turns available minReadySeconds later.
 		if !IsPodReady(oldPod) && IsPodReady(curPod) && rs.Spec.MinReadySeconds > 0 {
-			rc.enqueueAfter(rs, time.Duration(rs.Spec.MinReadySeconds)*time.Second+time.Second)
+			rc.queue.EnqueueAfter(rs, time.Duration(rs.Spec.MinReadySeconds)*time.Second+time.Second)
 		}
 		return
 	}
 	if labelsChanged || refChanged {
 		for _, rs := range rc.matchingReplicaSets(curPod) {
-			rc.enqueue(rs)
+			rc.queue.Enqueue(rs)
 		}
 	}
 }
 
 func (rc *Controller) deletePod(obj any) {
-	pod, ok := obj.(*corev1.Pod)
+	pod, ok := controller.ObjectOf(obj).(*corev1.Pod)
 	if !ok {
-		tomb, ok := obj.(cache.DeletedFinalStateUnknown)
-		if !ok {
-			return
-		}
-		if pod, ok = tomb.Obj.(*corev1.Pod); !ok {
-			return
-		}
+		return
 	}
 	rs := rc.owner(pod.Namespace, metav1.GetControllerOfNoCopy(pod))
 	if rs == nil {
@@ -218,6 +173,6 @@ func (rc *Controller) deletePod(obj any) {
 	}
 	key, _ := cache.MetaNamespaceKeyFunc(rs)
 	podKey, _ := cache.MetaNamespaceKeyFunc(pod)
-	rc.expectations.deletionObserved(key, podKey)
+	rc.expectations.DeletionObserved(key, podKey)
 	rc.queue.Add(key)
 }

@@ -73,33 +73,6 @@ func TestPodsToDeleteOrder(t *testing.T) {
 	}
 }
 
-func TestExpectations(t *testing.T) {
-	now := time.Unix(0, 0)
-	e := newExpectations(func() time.Time { return now })
-	if !e.satisfied("ns/rs") {
-		t.Fatal("unknown key not satisfied")
-	}
-	e.expectCreations("ns/rs", 2)
-	e.creationObserved("ns/rs")
-	if e.satisfied("ns/rs") {
-		t.Fatal("satisfied with one creation outstanding")
-	}
-	e.creationObserved("ns/rs")
-	if !e.satisfied("ns/rs") {
-		t.Fatal("not satisfied after both creations")
-	}
-	e.expectDeletions("ns/rs", []string{"ns/a", "ns/b"})
-	e.deletionObserved("ns/rs", "ns/a")
-	e.deletionObserved("ns/rs", "ns/a") // terminating, then gone: counted once
-	if e.satisfied("ns/rs") {
-		t.Fatal("satisfied with ns/b outstanding")
-	}
-	now = now.Add(expectationsTTL + time.Second)
-	if !e.satisfied("ns/rs") {
-		t.Fatal("expired expectations still block")
-	}
-}
-
 func TestCalculateStatus(t *testing.T) {
 	now := time.Unix(5000, 0)
 	rs := &appsv1.ReplicaSet{Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](4), MinReadySeconds: 10,

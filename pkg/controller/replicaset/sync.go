@@ -23,7 +23,7 @@ func (rc *Controller) sync(ctx context.Context, key string) error {
 	}
 	rs, err := rc.rsLister.ReplicaSets(ns).Get(name)
 	if apierrors.IsNotFound(err) {
-		rc.expectations.forget(key)
+		rc.expectations.Forget(key)
 		return nil
 	}
 	if err != nil {
@@ -33,7 +33,7 @@ func (rc *Controller) sync(ctx context.Context, key string) error {
 	if err != nil || selector.Empty() {
 		return nil // validation keeps such objects out; nothing sensible to do
 	}
-	needsSync := rc.expectations.satisfied(key)
+	needsSync := rc.expectations.Satisfied(key)
 	all, err := rc.podLister.Pods(ns).List(labels.Everything())
 	if err != nil {
 		return fmt.Errorf("list pods: %w", err)
@@ -66,7 +66,7 @@ func (rc *Controller) sync(ctx context.Context, key string) error {
 	}
 	if manageErr == nil && updated.Spec.MinReadySeconds > 0 &&
 		updated.Status.ReadyReplicas == *updated.Spec.Replicas && updated.Status.AvailableReplicas != *updated.Spec.Replicas {
-		rc.enqueueAfter(updated, time.Duration(updated.Spec.MinReadySeconds)*time.Second)
+		rc.queue.EnqueueAfter(updated, time.Duration(updated.Spec.MinReadySeconds)*time.Second)
 	}
 	return manageErr
 }
@@ -93,11 +93,11 @@ func (rc *Controller) manageReplicas(ctx context.Context, key string, pods []*co
 	switch {
 	case diff < 0:
 		n := min(-diff, burstReplicas)
-		rc.expectations.expectCreations(key, n)
+		rc.expectations.Expect(key, n, nil)
 		created, err := slowStartBatch(n, 1, func() error { return rc.createPod(ctx, rs) })
 		// The pods never created will never be observed.
 		for range n - created {
-			rc.expectations.creationObserved(key)
+			rc.expectations.CreationObserved(key)
 		}
 		return err
 	case diff > 0:
@@ -106,7 +106,7 @@ func (rc *Controller) manageReplicas(ctx context.Context, key string, pods []*co
 		for i, p := range victims {
 			keys[i], _ = cache.MetaNamespaceKeyFunc(p)
 		}
-		rc.expectations.expectDeletions(key, keys)
+		rc.expectations.Expect(key, 0, keys)
 		var wg sync.WaitGroup
 		errs := make([]error, len(victims))
 		for i, p := range victims {
@@ -117,9 +117,9 @@ func (rc *Controller) manageReplicas(ctx context.Context, key string, pods []*co
 				case err == nil:
 					rc.events.Eventf(rs, corev1.EventTypeNormal, "SuccessfulDelete", "Deleted pod: %s", p.Name)
 				case apierrors.IsNotFound(err):
-					rc.expectations.deletionObserved(key, keys[i])
+					rc.expectations.DeletionObserved(key, keys[i])
 				default:
-					rc.expectations.deletionObserved(key, keys[i])
+					rc.expectations.DeletionObserved(key, keys[i])
 					rc.events.Eventf(rs, corev1.EventTypeWarning, "FailedDelete", "Error deleting: %v", err)
 					errs[i] = fmt.Errorf("delete pod %s: %w", p.Name, err)
 				}

@@ -41,9 +41,8 @@ func New(cc *controller.Context) (controller.Controller, error) {
 		namespaces: nsInf.Lister(),
 		accounts:   saInf.Lister(),
 		synced:     []cache.InformerSynced{nsInf.Informer().HasSynced, saInf.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: Name}),
-		log: cc.Log.With("controller", Name),
+		queue:      controller.NewRateLimitingQueue[string](Name),
+		log:        cc.Log.With("controller", Name),
 	}
 	if _, err := nsInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueueNamespace,
@@ -64,11 +63,7 @@ func (c *Controller) Name() string { return Name }
 
 // Run implements controller.Controller.
 func (c *Controller) Run(ctx context.Context, workers int) error {
-	if !controller.WaitForSync(ctx, c.synced...) {
-		return nil
-	}
-	controller.RunWorkers(ctx, c.log, c.queue, workers, c.sync)
-	return nil
+	return controller.Run(ctx, c.log, c.queue, workers, c.sync, c.synced...)
 }
 
 func (c *Controller) enqueueNamespace(obj any) {

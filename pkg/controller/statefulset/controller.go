@@ -15,7 +15,6 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
-	"k8s.io/client-go/util/workqueue"
 
 	"github.com/tugcluster/tug/pkg/controller"
 	"github.com/tugcluster/tug/pkg/controller/history"
@@ -37,7 +36,7 @@ type Controller struct {
 	claims    corelisters.PersistentVolumeClaimLister
 	revisions appslisters.ControllerRevisionLister
 	synced    []cache.InformerSynced
-	queue     workqueue.TypedRateLimitingInterface[string]
+	queue     controller.Queue
 	events    record.EventRecorder
 	now       func() time.Time
 	log       *slog.Logger
@@ -46,10 +45,6 @@ type Controller struct {
 // New builds the controller and registers its informer handlers; it is a
 // controller.Constructor.
 func New(c *controller.Context) (controller.Controller, error) {
-	now := c.Now
-	if now == nil {
-		now = time.Now
-	}
 	setInf := c.Informers.Apps().V1().StatefulSets()
 	podInf := c.Informers.Core().V1().Pods()
 	pvcInf := c.Informers.Core().V1().PersistentVolumeClaims()
@@ -63,25 +58,18 @@ func New(c *controller.Context) (controller.Controller, error) {
 		revisions: revInf.Lister(),
 		synced: []cache.InformerSynced{setInf.Informer().HasSynced, podInf.Informer().HasSynced,
 			pvcInf.Informer().HasSynced, revInf.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "statefulset"}),
+		queue:  controller.NewQueue("statefulset"),
 		events: c.Events(Name),
-		now:    now,
+		now:    c.Clock(),
 		log:    c.Log.With("controller", Name),
 	}
-	if _, err := setInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    sc.enqueue,
-		UpdateFunc: func(_, cur any) { sc.enqueue(cur) },
-		DeleteFunc: sc.enqueue,
-	}); err != nil {
-		return nil, fmt.Errorf("statefulset informer: %w", err)
-	}
-	if _, err := podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    sc.podChanged,
-		UpdateFunc: sc.updatePod,
-		DeleteFunc: sc.podChanged,
-	}); err != nil {
-		return nil, fmt.Errorf("pod informer: %w", err)
+	err := controller.AddHandlers(
+		controller.Handler{Informer: setInf.Informer(), Funcs: sc.queue.Handlers()},
+		controller.Handler{Informer: podInf.Informer(), Funcs: cache.ResourceEventHandlerFuncs{
+			AddFunc: sc.podChanged, UpdateFunc: sc.updatePod, DeleteFunc: sc.podChanged}},
+	)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
 	return sc, nil
 }
@@ -91,38 +79,20 @@ func (sc *Controller) Name() string { return Name }
 
 // Run implements controller.Controller.
 func (sc *Controller) Run(ctx context.Context, workers int) error {
-	if !controller.WaitForSync(ctx, sc.synced...) {
-		sc.queue.ShutDown()
-		return nil
-	}
-	controller.RunWorkers(ctx, sc.log, sc.queue, workers, sc.sync)
-	return nil
-}
-
-func (sc *Controller) enqueue(obj any) {
-	if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-		sc.queue.Add(key)
-	}
+	return controller.Run(ctx, sc.log, sc.queue, workers, sc.sync, sc.synced...)
 }
 
 // owner returns the StatefulSet the controllerRef names, if it still
 // exists.
 func (sc *Controller) owner(namespace string, ref *metav1.OwnerReference) *appsv1.StatefulSet {
-	if ref == nil || ref.Kind != kind.Kind {
-		return nil
-	}
-	set, err := sc.setLister.StatefulSets(namespace).Get(ref.Name)
-	if err != nil || set.UID != ref.UID {
-		return nil
-	}
-	return set
+	return controller.ResolveControllerRef(ref, kind.Kind, sc.setLister.StatefulSets(namespace).Get)
 }
 
 // enqueueFor wakes the owner of pod, or every set that may adopt it.
 func (sc *Controller) enqueueFor(pod *corev1.Pod) {
 	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
 		if set := sc.owner(pod.Namespace, ref); set != nil {
-			sc.enqueue(set)
+			sc.queue.Enqueue(set)
 		}
 		return
 	}
@@ -130,11 +100,8 @@ func (sc *Controller) enqueueFor(pod *corev1.Pod) {
 	if err != nil {
 		return
 	}
-	for _, set := range all {
-		sel, err := metav1.LabelSelectorAsSelector(set.Spec.Selector)
-		if err == nil && !sel.Empty() && sel.Matches(labels.Set(pod.Labels)) {
-			sc.enqueue(set)
-		}
+	for _, set := range controller.Selecting(all, selectorOf, pod.Labels) {
+		sc.queue.Enqueue(set)
 	}
 }
 
@@ -153,15 +120,15 @@ func (sc *Controller) updatePod(old, cur any) {
 	if oldRef != nil && (curRef == nil || curRef.UID != oldRef.UID) {
 		// Released or owner changed: the old owner recounts.
 		if set := sc.owner(o.Namespace, oldRef); set != nil {
-			sc.enqueue(set)
+			sc.queue.Enqueue(set)
 		}
 	}
 	sc.enqueueFor(n)
 	set := sc.owner(n.Namespace, curRef)
 	if set != nil && set.Spec.MinReadySeconds > 0 && !replicaset.IsPodReady(o) && replicaset.IsPodReady(n) {
 		// A pod that just became ready turns available minReadySeconds later.
-		if key, err := cache.MetaNamespaceKeyFunc(set); err == nil {
-			sc.queue.AddAfter(key, time.Duration(set.Spec.MinReadySeconds)*time.Second+time.Second)
-		}
+		sc.queue.EnqueueAfter(set, time.Duration(set.Spec.MinReadySeconds)*time.Second+time.Second)
 	}
 }
+
+func selectorOf(set *appsv1.StatefulSet) *metav1.LabelSelector { return set.Spec.Selector }

@@ -63,8 +63,7 @@ func New(cc *controller.Context) (controller.Controller, error) {
 		nodes:   nodeInf.Lister(),
 		synced: []cache.InformerSynced{pvcInf.Informer().HasSynced, pvInf.Informer().HasSynced,
 			scInf.Informer().HasSynced, nodeInf.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[key](),
-			workqueue.TypedRateLimitingQueueConfig[key]{Name: Name}),
+		queue:  controller.NewRateLimitingQueue[key](Name),
 		events: cc.Events(EventSource),
 		log:    cc.Log.With("controller", Name),
 	}
