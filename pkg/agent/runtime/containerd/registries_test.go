@@ -1,6 +1,9 @@
 package containerd
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -72,5 +75,17 @@ func TestParseRegistriesErrors(t *testing.T) {
 	}
 	if regs, err := ParseRegistries("f.yaml", nil); err != nil || len(regs.Mirrors) != 0 {
 		t.Errorf("empty file: %v %v, want an empty configuration", regs, err)
+	}
+}
+
+func TestStartRefusesMalformedRegistries(t *testing.T) {
+	dir := t.TempDir()
+	bad := "mirrors:\n  registry.example:\n    endpoint: [\"http://a\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "registries.yaml"), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Start(context.Background(), Config{DataDir: dir, Address: filepath.Join(dir, "none.sock"), NoDaemon: true})
+	if err == nil || !strings.Contains(err.Error(), "registries.yaml:") {
+		t.Fatalf("Start with a malformed registries.yaml: %v, want an error naming the file and line", err)
 	}
 }

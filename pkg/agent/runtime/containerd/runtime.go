@@ -59,6 +59,11 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, errors.New("containerd runtime: DataDir is required")
 	}
 	cfg.setDefaults()
+	// A malformed registries.yaml stops the agent at start, naming the file
+	// and line, rather than failing every pull later.
+	if _, err := LoadRegistries(filepath.Join(cfg.DataDir, "registries.yaml")); err != nil {
+		return nil, fmt.Errorf("containerd runtime: %w", err)
+	}
 	for _, d := range []string{cfg.DataDir, cfg.RuncRoot, filepath.Join(cfg.DataDir, "sandboxes"), filepath.Join(cfg.DataDir, "fifo"), filepath.Join(cfg.DataDir, "logs")} {
 		if err := os.MkdirAll(d, 0o711); err != nil {
 			return nil, fmt.Errorf("containerd runtime: %w", err)
