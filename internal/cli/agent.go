@@ -30,6 +30,7 @@ type agentFlags struct {
 	podCIDR                                  netip.Prefix
 	clusterCIDR, serviceCIDR                 netip.Prefix
 	containerdAddress, bridge, cgroupParent  string
+	localPathDirs                            []string
 	kubeletPort                              int
 	cleanup                                  bool
 	simulate                                 int
@@ -72,6 +73,7 @@ func newAgentCommand() *cobra.Command {
 	fl.IntVar(&f.kubeletPort, "kubelet-port", 10250, "port of the agent's streaming API (logs, exec, port-forward)")
 	fl.StringVar(&f.bridge, "bridge", "tug0", "name of the pod bridge")
 	fl.StringVar(&f.cgroupParent, "cgroup-parent", "/tug", "cgroup every pod of this node lives under (one per agent on a shared machine)")
+	fl.StringSliceVar(&f.localPathDirs, "local-path-dir", nil, "directories local-path volumes of this node may live in; released ones are deleted only there (default /var/lib/tug/storage; repeatable)")
 	fl.BoolVar(&f.cleanup, "cleanup", false, "remove the routes, bridge, network namespaces and CNI leases the agent installed, then exit")
 	fl.IntVar(&f.simulate, "simulate", 0, "run this many simulated nodes instead of a real one")
 	fl.StringVar(&f.simCPU, "sim-cpu", "32", "cpu capacity of each simulated node")

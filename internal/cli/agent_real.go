@@ -44,7 +44,8 @@ func realNodeConfig(f *agentFlags, logger *slog.Logger) (realnode.Config, error)
 		ServerURL: f.server, NodeName: name, DataDir: dir, ContainerdAddress: f.containerdAddress,
 		PodCIDR: f.podCIDR, ClusterCIDR: f.clusterCIDR, ServiceCIDR: f.serviceCIDR,
 		KubeletPort: f.kubeletPort, ClientCAFile: f.caFile, BridgeName: f.bridge, CgroupParent: f.cgroupParent,
-		Logger: logger,
+		LocalPathDirs: f.localPathDirs,
+		Logger:        logger,
 	}, nil
 }
 

@@ -53,7 +53,11 @@ type Config struct {
 	NodeIP netip.Addr
 	// CgroupParent of the pods (default /tug).
 	CgroupParent string
-	Logger       *slog.Logger
+	// LocalPathDirs are where local-path volumes of this node may live; the
+	// node-side cleaner deletes released volumes only under them (default
+	// /var/lib/tug/storage).
+	LocalPathDirs []string
+	Logger        *slog.Logger
 }
 
 func (c *Config) setDefaults() error {

@@ -92,7 +92,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
-	cleaner, err := localpath.New(cfg.Client, cfg.NodeName, localpath.Options{Logger: log})
+	cleaner, err := localpath.New(cfg.Client, cfg.NodeName, localpath.Options{BaseDirs: cfg.LocalPathDirs, Logger: log})
 	if err != nil {
 		return err
 	}
