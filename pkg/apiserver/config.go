@@ -49,4 +49,8 @@ type Config struct {
 	// WatchBookmarkInterval is how often idle watches get a BOOKMARK
 	// (default one minute).
 	WatchBookmarkInterval time.Duration
+	// MetricsResolution is how long node usage fetched for metrics.k8s.io
+	// is reused before agents are asked again (DefaultMetricsResolution
+	// when zero).
+	MetricsResolution time.Duration
 }

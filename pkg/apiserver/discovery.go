@@ -89,7 +89,7 @@ func (s *Server) apiGroups() []metav1.APIGroup {
 			g.Versions = append(g.Versions, gv)
 		}
 	}
-	return groups
+	return append(groups, metricsAPIGroup())
 }
 
 func containsVersion(vs []metav1.GroupVersionForDiscovery, v string) bool {
@@ -116,6 +116,12 @@ func (s *Server) servedGroupVersions() []schema.GroupVersion {
 
 // resourceList is the APIResourceList of one group version, nil if unknown.
 func (s *Server) resourceList(group, version string) *metav1.APIResourceList {
+	if group == metricsGroup {
+		if version != metricsVersion {
+			return nil
+		}
+		return metricsResources()
+	}
 	gv := version
 	if group != "" {
 		gv = group + "/" + version

@@ -158,8 +158,7 @@ func podContainer(pod *corev1.Pod, name string) (string, error) {
 	return "", apierrors.NewBadRequest(fmt.Sprintf("container %s is not valid for pod %s", name, pod.Name))
 }
 
-// agentAddress is host:port of a node's agent: its InternalIP (else
-// another address) and the published kubelet port.
+// agentAddress looks up a node and returns its agent's address.
 func (s *Server) agentAddress(req *request, nodeName string) (string, error) {
 	nodes := s.lookup("", "v1", "nodes")
 	node := &corev1.Node{}
@@ -169,6 +168,12 @@ func (s *Server) agentAddress(req *request, nodeName string) (string, error) {
 		}
 		return "", err
 	}
+	return agentAddressOf(node)
+}
+
+// agentAddressOf is host:port of a node's agent: its InternalIP (else
+// another address) and the published kubelet port.
+func agentAddressOf(node *corev1.Node) (string, error) {
 	host := ""
 	for _, t := range []corev1.NodeAddressType{corev1.NodeInternalIP, corev1.NodeExternalIP, corev1.NodeHostName} {
 		for _, a := range node.Status.Addresses {
@@ -178,7 +183,7 @@ func (s *Server) agentAddress(req *request, nodeName string) (string, error) {
 		}
 	}
 	if host == "" {
-		return "", apierrors.NewServiceUnavailable(fmt.Sprintf("node %q has no address", nodeName))
+		return "", apierrors.NewServiceUnavailable(fmt.Sprintf("node %q has no address", node.Name))
 	}
 	port := int(node.Status.DaemonEndpoints.KubeletEndpoint.Port)
 	if port <= 0 {

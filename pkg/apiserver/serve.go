@@ -18,6 +18,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if s.serveDiscovery(w, r, info) {
 		return
 	}
+	if info.Group == metricsGroup {
+		s.serveMetrics(w, r, info)
+		return
+	}
 	res := s.lookup(info.Group, info.Version, info.Resource)
 	if res == nil {
 		if rv := s.lookupReview(info.Group, info.Version, info.Resource); rv != nil {

@@ -40,6 +40,7 @@ type Server struct {
 	openapi        *openapi.Builder
 	services       *serviceAllocator
 	kubelet        *http.Transport // client of node agents
+	metrics        *summaryCache   // node usage for metrics.k8s.io
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -66,6 +67,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.WatchBookmarkInterval == 0 {
 		cfg.WatchBookmarkInterval = time.Minute
+	}
+	if cfg.MetricsResolution <= 0 {
+		cfg.MetricsResolution = DefaultMetricsResolution
 	}
 	if cfg.Version == "" {
 		cfg.Version = "v1.37.2-tug"
@@ -106,6 +110,7 @@ func New(cfg Config) (*Server, error) {
 		extra = append(extra, openapi.ExtraKind{Group: rv.Group, Version: rv.Version, Kind: rv.Kind, Object: rv.New()})
 	}
 	s.kubelet = newKubeletTransport(cfg.KubeletClientCert)
+	s.metrics = newSummaryCache(cfg.MetricsResolution, s.fetchSummary)
 	s.services = newServiceAllocator(cfg.ServiceCIDR, cfg.NodePortMin, cfg.NodePortMax)
 	s.openapi, err = openapi.New(resources, extra...)
 	if err != nil {

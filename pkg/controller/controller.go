@@ -44,6 +44,9 @@ type Options struct {
 	// NodeCIDRMaskSize is the prefix length of each node's podCIDR (24:
 	// 256 nodes in a /16; 26 gives 1024 nodes of 62 pods).
 	NodeCIDRMaskSize int
+	// HorizontalPodAutoscalerSyncPeriod is how often each
+	// HorizontalPodAutoscaler is evaluated (15 s when zero).
+	HorizontalPodAutoscalerSyncPeriod time.Duration
 	// Logger receives the controllers' logs (default slog.Default()).
 	Logger *slog.Logger
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/tugcluster/tug/pkg/controller/namespace"
 	"github.com/tugcluster/tug/pkg/controller/nodeipam"
 	"github.com/tugcluster/tug/pkg/controller/nodelifecycle"
+	"github.com/tugcluster/tug/pkg/controller/podautoscaler"
 	"github.com/tugcluster/tug/pkg/controller/replicaset"
 	"github.com/tugcluster/tug/pkg/controller/serviceaccount"
 	"github.com/tugcluster/tug/pkg/controller/statefulset"
@@ -33,6 +34,7 @@ func Controllers() []controller.Constructor {
 		namespace.New,
 		nodeipam.New,
 		nodelifecycle.New,
+		podautoscaler.New,
 		replicaset.New,
 		serviceaccount.New,
 		statefulset.New,
