@@ -53,17 +53,11 @@ func (c *summaryCache) get(ctx context.Context, node *corev1.Node) (*statsapi.Su
 	if !fresh {
 		e = &summaryEntry{done: make(chan struct{})}
 		c.entries[node.Name] = e
-		c.mu.Unlock()
-		// The request outlives any one caller: others may be waiting on it.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		e.sum, e.err = c.fetch(fctx, node)
-		cancel()
-		e.at = c.now()
-		c.mu.Lock()
-		if e.err != nil && c.entries[node.Name] == e {
-			delete(c.entries, node.Name)
-		}
-		close(e.done)
+		// The fetch outlives any one caller (others may wait on it), so it
+		// runs on its own: a caller whose request ends returns at once
+		// instead of holding its request, and the server's shutdown, for
+		// up to the fetch timeout.
+		go c.fill(context.WithoutCancel(ctx), node, e)
 	}
 	c.mu.Unlock()
 	select {
@@ -72,6 +66,20 @@ func (c *summaryCache) get(ctx context.Context, node *corev1.Node) (*statsapi.Su
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// fill fetches one node's summary into e and publishes it.
+func (c *summaryCache) fill(ctx context.Context, node *corev1.Node, e *summaryEntry) {
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	sum, err := c.fetch(fctx, node)
+	cancel()
+	c.mu.Lock()
+	e.sum, e.err, e.at = sum, err, c.now()
+	if err != nil && c.entries[node.Name] == e {
+		delete(c.entries, node.Name)
+	}
+	close(e.done)
+	c.mu.Unlock()
 }
 
 // forget drops nodes that are gone, so the cache does not grow forever.
