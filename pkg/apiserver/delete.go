@@ -3,6 +3,7 @@ package apiserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -190,11 +191,11 @@ func checkDeletePreconditions(r *resource, name string, pre *metav1.Precondition
 	m, _ := meta.Accessor(current)
 	if pre.UID != nil && *pre.UID != m.GetUID() {
 		return apierrors.NewConflict(r.GroupResource(), name,
-			errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *pre.UID, m.GetUID()))
+			fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *pre.UID, m.GetUID()))
 	}
 	if pre.ResourceVersion != nil && *pre.ResourceVersion != m.GetResourceVersion() {
 		return apierrors.NewConflict(r.GroupResource(), name,
-			errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v",
+			fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v",
 				*pre.ResourceVersion, m.GetResourceVersion()))
 	}
 	return nil

@@ -67,8 +67,6 @@ func badRequest(format string, args ...any) error {
 	return apierrors.NewBadRequest(fmt.Sprintf(format, args...))
 }
 
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
-
 // isNotFound matches both storage and API not-found errors.
 func isNotFound(err error) bool {
 	return errors.Is(err, storage.ErrNotFound) || apierrors.IsNotFound(err)

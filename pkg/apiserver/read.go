@@ -3,7 +3,6 @@ package apiserver
 import (
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -127,10 +126,8 @@ func (s *Server) checkFieldSelector(r *resource, sel fields.Selector) error {
 	if sel == nil || sel.Empty() {
 		return nil
 	}
-	_, supported, _ := attrsFunc(r)(r.New())
-	supported["metadata.namespace"] = ""
 	for _, req := range sel.Requirements() {
-		if _, ok := supported[req.Field]; !ok {
+		if _, ok := r.selectable[req.Field]; !ok {
 			return apierrors.NewBadRequest(fmt.Sprintf("field label not supported: %s", req.Field))
 		}
 	}
@@ -160,7 +157,6 @@ func (s *Server) respondList(req *request, listObj runtime.Object, out outputKin
 		if err != nil {
 			return err
 		}
-		sortByNamespaceName(items)
 		lm, err := listMetaOf(listObj)
 		if err != nil {
 			return err
@@ -187,15 +183,4 @@ func listMetaOf(listObj runtime.Object) (metav1.ListMeta, error) {
 	}
 	return metav1.ListMeta{ResourceVersion: la.GetResourceVersion(), Continue: la.GetContinue(),
 		RemainingItemCount: la.GetRemainingItemCount()}, nil
-}
-
-func sortByNamespaceName(items []runtime.Object) {
-	key := func(o runtime.Object) string {
-		m, err := meta.Accessor(o)
-		if err != nil {
-			return ""
-		}
-		return m.GetNamespace() + "/" + m.GetName()
-	}
-	sort.SliceStable(items, func(i, j int) bool { return key(items[i]) < key(items[j]) })
 }

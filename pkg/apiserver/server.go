@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -52,6 +53,8 @@ type resource struct {
 	store  storage.Interface // the watch cache in front of etcd
 	cache  *cacher.Cacher
 	prefix string // etcd key prefix, ending in "/"
+	// selectable holds the field names field selectors may use.
+	selectable fields.Set
 }
 
 // New builds the API server. Run must be called before it serves.
@@ -95,6 +98,8 @@ func New(cfg Config) (*Server, error) {
 		es := etcd.New(cfg.Etcd, codec, r.New)
 		c := cacher.New(es, prefix, r.New, r.NewList, cacheOptions(r, cfg)...)
 		res := &resource{Resource: r, store: c, cache: c, prefix: prefix}
+		_, res.selectable, _ = attrsFunc(res)(r.New())
+		res.selectable["metadata.namespace"] = ""
 		s.resources[r.Group+"/"+r.Version+"/"+r.Name] = res
 		s.ordered = append(s.ordered, res)
 	}
@@ -157,15 +162,6 @@ func (r *resource) listKey(namespace string) string {
 // lookup finds the served resource for a group, version and plural name.
 func (s *Server) lookup(group, version, name string) *resource {
 	return s.resources[group+"/"+version+"/"+name]
-}
-
-func (s *Server) resourceFor(gr schema.GroupResource) *resource {
-	for _, r := range s.ordered {
-		if r.Group == gr.Group && r.Name == gr.Resource {
-			return r
-		}
-	}
-	return nil
 }
 
 // Run starts the watch caches and the background work, and blocks until
@@ -257,7 +253,7 @@ func recoverPanics(next http.Handler) http.Handler {
 }
 
 func (s *Server) serveNotFound(w http.ResponseWriter, r *http.Request) {
-	s.writeError(w, r, errNotFoundPath(), schema.GroupResource{}, "")
+	s.writeError(w, r, errNotFoundPath(), schemaNone, "")
 }
 
 var schemaNone = schema.GroupResource{}

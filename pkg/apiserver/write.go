@@ -13,7 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/tugcluster/tug/pkg/storage"
 )
@@ -282,9 +281,4 @@ func finished(r *resource, obj runtime.Object) bool {
 	}
 	g := m.GetDeletionGracePeriodSeconds()
 	return g == nil || *g == 0
-}
-
-// invalid builds a 422 for one field error.
-func invalid(r *resource, name string, errs ...*field.Error) error {
-	return apierrors.NewInvalid(r.GroupVersionKind().GroupKind(), name, errs)
 }
