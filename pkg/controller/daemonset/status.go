@@ -2,17 +2,17 @@ package daemonset
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/tugcluster/tug/pkg/controller/replicaset"
+
+	"github.com/tugcluster/tug/pkg/controller"
 )
 
 // calculateStatus counts, over the existing nodes, where ds runs and how
@@ -68,28 +68,23 @@ func (dc *Controller) calculateStatus(ds *appsv1.DaemonSet, nodes []*corev1.Node
 // updateStatus writes status when it changed, retrying once on a
 // conflict with a fresh copy.
 func (dc *Controller) updateStatus(ctx context.Context, ds *appsv1.DaemonSet, status appsv1.DaemonSetStatus) error {
-	for attempt := 0; ; attempt++ {
-		if equality.Semantic.DeepEqual(ds.Status, status) {
-			return nil
-		}
-		ds = ds.DeepCopy()
-		ds.Status = status
-		_, err := dc.client.AppsV1().DaemonSets(ds.Namespace).UpdateStatus(ctx, ds, metav1.UpdateOptions{})
-		if err == nil || apierrors.IsNotFound(err) {
-			return nil
-		}
-		if attempt > 0 || !apierrors.IsConflict(err) {
-			return fmt.Errorf("update status of daemonset %s: %w", ds.Name, err)
-		}
-		fresh, gerr := dc.client.AppsV1().DaemonSets(ds.Namespace).Get(ctx, ds.Name, metav1.GetOptions{})
-		if gerr != nil {
-			return fmt.Errorf("update status of daemonset %s: %w", ds.Name, gerr)
-		}
-		if fresh.Generation != status.ObservedGeneration {
-			return nil // the spec moved on; the next sync writes a fresh status
-		}
-		ds = fresh
-	}
+	api := dc.client.AppsV1().DaemonSets(ds.Namespace)
+	return controller.UpdateStatus(ctx, "daemonset "+ds.Name, ds, controller.StatusWrite[*appsv1.DaemonSet]{
+		Unchanged: func(d *appsv1.DaemonSet) bool { return equality.Semantic.DeepEqual(d.Status, status) },
+		With: func(d *appsv1.DaemonSet) *appsv1.DaemonSet {
+			d = d.DeepCopy()
+			d.Status = status
+			return d
+		},
+		Update: func(ctx context.Context, d *appsv1.DaemonSet) error {
+			_, err := api.UpdateStatus(ctx, d, metav1.UpdateOptions{})
+			return err
+		},
+		Get: func(ctx context.Context) (*appsv1.DaemonSet, error) {
+			return api.Get(ctx, ds.Name, metav1.GetOptions{})
+		},
+		Current: func(d *appsv1.DaemonSet) bool { return d.Generation == status.ObservedGeneration },
+	})
 }
 
 // updateCollisions records a raised collisionCount so the next sync names

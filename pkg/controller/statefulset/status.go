@@ -2,17 +2,17 @@ package statefulset
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/tugcluster/tug/pkg/controller/replicaset"
+
+	"github.com/tugcluster/tug/pkg/controller"
 )
 
 // calculateStatus counts the set's pods. Once every pod runs the update
@@ -62,28 +62,23 @@ func (sc *Controller) calculateStatus(set *appsv1.StatefulSet, pods []*corev1.Po
 // updateStatus writes status when it changed, retrying once on a
 // conflict with a fresh copy.
 func (sc *Controller) updateStatus(ctx context.Context, set *appsv1.StatefulSet, status appsv1.StatefulSetStatus) error {
-	for attempt := 0; ; attempt++ {
-		if equality.Semantic.DeepEqual(set.Status, status) {
-			return nil
-		}
-		set = set.DeepCopy()
-		set.Status = status
-		_, err := sc.client.AppsV1().StatefulSets(set.Namespace).UpdateStatus(ctx, set, metav1.UpdateOptions{})
-		if err == nil || apierrors.IsNotFound(err) {
-			return nil
-		}
-		if attempt > 0 || !apierrors.IsConflict(err) {
-			return fmt.Errorf("update status of statefulset %s: %w", set.Name, err)
-		}
-		fresh, gerr := sc.client.AppsV1().StatefulSets(set.Namespace).Get(ctx, set.Name, metav1.GetOptions{})
-		if gerr != nil {
-			return fmt.Errorf("update status of statefulset %s: %w", set.Name, gerr)
-		}
-		if fresh.Generation != status.ObservedGeneration {
-			return nil // the spec moved on; the next sync writes a fresh status
-		}
-		set = fresh
-	}
+	api := sc.client.AppsV1().StatefulSets(set.Namespace)
+	return controller.UpdateStatus(ctx, "statefulset "+set.Name, set, controller.StatusWrite[*appsv1.StatefulSet]{
+		Unchanged: func(s *appsv1.StatefulSet) bool { return equality.Semantic.DeepEqual(s.Status, status) },
+		With: func(s *appsv1.StatefulSet) *appsv1.StatefulSet {
+			s = s.DeepCopy()
+			s.Status = status
+			return s
+		},
+		Update: func(ctx context.Context, s *appsv1.StatefulSet) error {
+			_, err := api.UpdateStatus(ctx, s, metav1.UpdateOptions{})
+			return err
+		},
+		Get: func(ctx context.Context) (*appsv1.StatefulSet, error) {
+			return api.Get(ctx, set.Name, metav1.GetOptions{})
+		},
+		Current: func(s *appsv1.StatefulSet) bool { return s.Generation == status.ObservedGeneration },
+	})
 }
 
 // recordCollisions stores a raised collisionCount so the next sync names
