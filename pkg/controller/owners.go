@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"fmt"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
@@ -34,4 +36,21 @@ func Selecting[T any](all []T, selectorOf func(T) *metav1.LabelSelector, set map
 		}
 	}
 	return out
+}
+
+// RecheckOwner checks a fresh read of a controller before it adopts: it
+// must still be the same object (uid) and not being deleted. fresh and err
+// are what the read returned.
+func RecheckOwner(kind string, owner, fresh metav1.Object, err error) error {
+	if err != nil {
+		return err
+	}
+	if fresh.GetUID() != owner.GetUID() {
+		return fmt.Errorf("original %s %s/%s is gone: got uid %s, wanted %s",
+			kind, owner.GetNamespace(), owner.GetName(), fresh.GetUID(), owner.GetUID())
+	}
+	if ts := fresh.GetDeletionTimestamp(); ts != nil {
+		return fmt.Errorf("%s/%s has just been deleted at %v", owner.GetNamespace(), owner.GetName(), ts)
+	}
+	return nil
 }

@@ -22,6 +22,8 @@ import (
 
 	"github.com/tugcluster/tug/pkg/controller/history"
 	"github.com/tugcluster/tug/pkg/controller/replicaset"
+
+	"github.com/tugcluster/tug/pkg/controller"
 )
 
 const (
@@ -216,16 +218,7 @@ func (dc *Controller) claimPods(ctx context.Context, ds *appsv1.DaemonSet, selec
 // canAdopt rechecks with a live read that ds may still adopt.
 func (dc *Controller) canAdopt(ctx context.Context, ds *appsv1.DaemonSet) error {
 	fresh, err := dc.client.AppsV1().DaemonSets(ds.Namespace).Get(ctx, ds.Name, metav1.GetOptions{})
-	if err != nil {
-		return err
-	}
-	if fresh.UID != ds.UID {
-		return fmt.Errorf("original DaemonSet %s/%s is gone: got uid %s, wanted %s", ds.Namespace, ds.Name, fresh.UID, ds.UID)
-	}
-	if fresh.DeletionTimestamp != nil {
-		return fmt.Errorf("%s/%s has just been deleted at %v", ds.Namespace, ds.Name, fresh.DeletionTimestamp)
-	}
-	return nil
+	return controller.RecheckOwner("DaemonSet", ds, fresh, err)
 }
 
 // newPod builds the daemon pod of ds for node.

@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/tugcluster/tug/pkg/controller"
 )
 
 func (rc *Controller) sync(ctx context.Context, key string) error {
@@ -74,16 +76,7 @@ func (rc *Controller) sync(ctx context.Context, key string) error {
 // canAdopt rechecks with a live read that rs may still adopt.
 func (rc *Controller) canAdopt(ctx context.Context, rs *appsv1.ReplicaSet) error {
 	fresh, err := rc.client.AppsV1().ReplicaSets(rs.Namespace).Get(ctx, rs.Name, metav1.GetOptions{})
-	if err != nil {
-		return err
-	}
-	if fresh.UID != rs.UID {
-		return fmt.Errorf("original ReplicaSet %s/%s is gone: got uid %s, wanted %s", rs.Namespace, rs.Name, fresh.UID, rs.UID)
-	}
-	if fresh.DeletionTimestamp != nil {
-		return fmt.Errorf("%s/%s has just been deleted at %v", rs.Namespace, rs.Name, fresh.DeletionTimestamp)
-	}
-	return nil
+	return controller.RecheckOwner("ReplicaSet", rs, fresh, err)
 }
 
 // manageReplicas creates or deletes pods so that len(pods) reaches

@@ -101,16 +101,7 @@ func (sc *Controller) claimPods(ctx context.Context, set *appsv1.StatefulSet, se
 // canAdopt rechecks with a live read that set may still adopt.
 func (sc *Controller) canAdopt(ctx context.Context, set *appsv1.StatefulSet) error {
 	fresh, err := sc.client.AppsV1().StatefulSets(set.Namespace).Get(ctx, set.Name, metav1.GetOptions{})
-	if err != nil {
-		return err
-	}
-	if fresh.UID != set.UID {
-		return fmt.Errorf("original StatefulSet %s/%s is gone: got uid %s, wanted %s", set.Namespace, set.Name, fresh.UID, set.UID)
-	}
-	if fresh.DeletionTimestamp != nil {
-		return fmt.Errorf("%s/%s has just been deleted at %v", set.Namespace, set.Name, fresh.DeletionTimestamp)
-	}
-	return nil
+	return controller.RecheckOwner("StatefulSet", set, fresh, err)
 }
 
 // apply carries out the planned steps, concurrently (Parallel sets plan
