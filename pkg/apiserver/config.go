@@ -53,4 +53,7 @@ type Config struct {
 	// is reused before agents are asked again (DefaultMetricsResolution
 	// when zero).
 	MetricsResolution time.Duration
+	// Profiling serves Go's runtime profiles under /debug/pprof/ to
+	// authenticated clients.
+	Profiling bool
 }

@@ -21,8 +21,9 @@ const (
 )
 
 // negotiate picks the answer shape from the Accept header: the first
-// acceptable entry wins. Protobuf and aggregated discovery entries are
-// skipped, so clients that offer JSON as a fallback get JSON.
+// acceptable entry wins. Protobuf serves plain objects and watch streams
+// (stream=watch); aggregated discovery entries are skipped, so clients
+// that offer JSON as a fallback get JSON.
 func negotiate(r *http.Request) (outputKind, error) {
 	accept := r.Header.Get("Accept")
 	if strings.TrimSpace(accept) == "" {
@@ -48,7 +49,7 @@ func negotiate(r *http.Request) (outputKind, error) {
 				}
 			}
 		case protobufType:
-			if params["as"] == "" && params["stream"] == "" {
+			if params["as"] == "" && (params["stream"] == "" || params["stream"] == "watch") {
 				return outProtobuf, nil
 			}
 		case "application/yaml":

@@ -1,10 +1,14 @@
 package apiserver
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -48,22 +52,25 @@ func (s *Server) watch(req *request) error {
 	return s.streamWatch(ctx, req, w, out)
 }
 
-// streamWatch writes events as newline-delimited JSON until the watch or
-// the request ends.
+// streamWatch writes events (newline-delimited JSON, or length-prefixed
+// protobuf frames when negotiated) until the watch or the request ends.
 func (s *Server) streamWatch(ctx context.Context, req *request, w watch.Interface, out outputKind) error {
 	flusher, _ := req.w.(http.Flusher)
 	tableOpts, err := tableOptionsFrom(req.Request)
 	if err != nil {
 		return err
 	}
+	write, contentType := s.jsonEvents(req.w), "application/json"
+	if out == outProtobuf {
+		write, contentType = s.protobufEvents(req.w), protobufType+";stream=watch"
+	}
 	h := req.w.Header()
-	h.Set("Content-Type", "application/json")
+	h.Set("Content-Type", contentType)
 	h.Set("Transfer-Encoding", "chunked")
 	req.w.WriteHeader(http.StatusOK)
 	if flusher != nil {
 		flusher.Flush()
 	}
-	enc := json.NewEncoder(req.w)
 	for {
 		select {
 		case <-ctx.Done():
@@ -72,14 +79,47 @@ func (s *Server) streamWatch(ctx context.Context, req *request, w watch.Interfac
 			if !ok {
 				return nil
 			}
-			obj := s.watchObject(req, ev, out, &tableOpts)
-			if err := enc.Encode(watchEvent{Type: ev.Type, Object: obj}); err != nil {
+			if err := write(ev.Type, s.watchObject(req, ev, out, &tableOpts)); err != nil {
 				return nil
 			}
 			if flusher != nil && len(w.ResultChan()) == 0 {
 				flusher.Flush()
 			}
 		}
+	}
+}
+
+// eventWriter writes one watch event to a stream.
+type eventWriter func(t watch.EventType, obj runtime.Object) error
+
+// jsonEvents writes each event as one line of JSON.
+func (s *Server) jsonEvents(w io.Writer) eventWriter {
+	enc := json.NewEncoder(w)
+	return func(t watch.EventType, obj runtime.Object) error {
+		return enc.Encode(watchEvent{Type: t, Object: obj})
+	}
+}
+
+// protobufEvents writes each event as Kubernetes does for protobuf
+// clients: a 4-byte big-endian length, then a metav1.WatchEvent whose
+// object is the object's own protobuf envelope.
+func (s *Server) protobufEvents(w io.Writer) eventWriter {
+	var obj bytes.Buffer
+	var frame []byte
+	return func(t watch.EventType, o runtime.Object) error {
+		obj.Reset()
+		if err := s.codecs.proto.Encode(o, &obj); err != nil {
+			return err
+		}
+		ev := metav1.WatchEvent{Type: string(t), Object: runtime.RawExtension{Raw: obj.Bytes()}}
+		n := ev.Size()
+		frame = slices.Grow(frame[:0], 4+n)[:4+n]
+		binary.BigEndian.PutUint32(frame, uint32(n))
+		if _, err := ev.MarshalToSizedBuffer(frame[4:]); err != nil {
+			return err
+		}
+		_, err := w.Write(frame)
+		return err
 	}
 }
 

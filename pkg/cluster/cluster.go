@@ -154,6 +154,7 @@ func (c *Cluster) Run(ctx context.Context) (err error) {
 		DefaultTolerationSeconds: int64(c.opts.PodEvictionTimeout / time.Second),
 		Version:                  version.ServerGitVersion(),
 		KubeletClientCert:        &c.pki.KubeletClient,
+		Profiling:                c.opts.Profiling,
 	})
 	if err != nil {
 		return fmt.Errorf("build API server: %w", err)

@@ -102,6 +102,10 @@ type Options struct {
 	// failing local agent stops the server.
 	LocalAgent LocalAgentFunc
 
+	// Profiling serves Go runtime profiles at /debug/pprof/ on the API
+	// port, to authenticated clients.
+	Profiling bool
+
 	// Logger receives the server's logs (default slog.Default()).
 	Logger *slog.Logger
 	// ShutdownTimeout bounds how long in-flight requests may take to finish

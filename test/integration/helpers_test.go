@@ -12,6 +12,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 )
 
 var nsCounter atomic.Int64
@@ -29,6 +32,20 @@ func newNamespace(t *testing.T) string {
 		t.Fatalf("create namespace %s: %v", name, err)
 	}
 	return name
+}
+
+// encodings returns clients of the shared cluster speaking JSON and
+// protobuf.
+func encodings(t *testing.T) map[string]kubernetes.Interface {
+	t.Helper()
+	cfg := rest.CopyConfig(cluster.config)
+	cfg.ContentType = runtime.ContentTypeProtobuf
+	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	pb, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]kubernetes.Interface{"json": cluster.client, "protobuf": pb}
 }
 
 func doRequest(t *testing.T, method, path, contentType string, body []byte, headers map[string]string) (*http.Response, []byte) {

@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
 )
 
 func pod(name, node string, labels map[string]string) *corev1.Pod {
@@ -132,9 +133,17 @@ func nextEvent(t *testing.T, w watch.Interface) watch.Event {
 	}
 }
 
+// Watches work the same in JSON and in protobuf (the encoding tug's own
+// components use).
 func TestWatchResumeFromResourceVersion(t *testing.T) {
+	for name, client := range encodings(t) {
+		t.Run(name, func(t *testing.T) { testWatchResume(t, client) })
+	}
+}
+
+func testWatchResume(t *testing.T, client kubernetes.Interface) {
 	ns := newNamespace(t)
-	cms := cluster.client.CoreV1().ConfigMaps(ns)
+	cms := client.CoreV1().ConfigMaps(ns)
 	cm, err := cms.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "w"}}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -169,8 +178,14 @@ func TestWatchResumeFromResourceVersion(t *testing.T) {
 }
 
 func TestWatchTooOldIsGone(t *testing.T) {
+	for name, client := range encodings(t) {
+		t.Run(name, func(t *testing.T) { testWatchTooOld(t, client) })
+	}
+}
+
+func testWatchTooOld(t *testing.T, client kubernetes.Interface) {
 	ns := newNamespace(t)
-	leases := cluster.client.CoordinationV1().Leases(ns)
+	leases := client.CoordinationV1().Leases(ns)
 	var first string
 	// More writes than the watch cache keeps push the first one out.
 	for i := 0; i < watchCacheSize+20; i++ {

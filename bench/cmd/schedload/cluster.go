@@ -37,7 +37,11 @@ func runCluster(ctx context.Context, c config, n int) (err error) {
 			return err
 		}
 	}
-	srv, err := tugproc.StartServer(c.bin, serverDir, serverFlags...)
+	flags := serverFlags
+	if c.profileDir != "" {
+		flags = append(flags[:len(flags):len(flags)], "--profiling")
+	}
+	srv, err := tugproc.StartServer(c.bin, serverDir, flags...)
 	if err != nil {
 		return err
 	}
@@ -75,16 +79,28 @@ func runCluster(ctx context.Context, c config, n int) (err error) {
 	var results []scenarioResult
 	for _, name := range strings.Split(c.scenarios, ",") {
 		sc, _ := parseScenario(name)
+		before := cpuNow(srv.Process, agent)
 		res, err := runScenario(ctx, c, n, sc, clients)
 		if err != nil {
 			return fmt.Errorf("scenario %s: %w", name, err)
 		}
+		after := cpuNow(srv.Process, agent)
+		res.cpu = cpuUse{server: after.server - before.server, agent: after.agent - before.agent, load: after.load - before.load}
 		results = append(results, res)
 	}
 	mon.stop()
 	printResults(n, c.pods, results)
 	mon.print(n)
 	return nil
+}
+
+// cpuNow reads the processor time used so far by the server, the
+// simulated nodes and this program (0 where it cannot be read).
+func cpuNow(server, agent *tugproc.Process) cpuUse {
+	s, _ := server.CPU()
+	a, _ := agent.CPU()
+	l, _ := tugproc.ProcessCPU(os.Getpid())
+	return cpuUse{server: s, agent: a, load: l}
 }
 
 // stopProcess stops p by its process id, keeping the first error.

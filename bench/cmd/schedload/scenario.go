@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -54,7 +56,12 @@ type scenarioResult struct {
 	// creationTimestamp (whole seconds) instead of the first event.
 	latency, fromCreation *latency.Sample
 	timedOut              bool
+	// cpu is the processor time each process used during the scenario.
+	cpu cpuUse
 }
+
+// cpuUse is processor time per process over one scenario.
+type cpuUse struct{ server, agent, load time.Duration }
 
 // tracker records, per pod, when the watch first saw it and when it first
 // saw it bound.
@@ -123,6 +130,9 @@ func runScenario(ctx context.Context, c config, nodes int, sc scenario, clients 
 	}
 
 	start := time.Now()
+	if c.profileDir != "" {
+		go profileServer(sctx, cs, filepath.Join(c.profileDir, fmt.Sprintf("server-%d-%s.pprof", nodes, sc.name)))
+	}
 	creators := clients[1:]
 	var err error
 	if sc.replicaSet {
@@ -210,4 +220,24 @@ func printResults(nodes, pods int, results []scenarioResult) {
 			latency.Ms(r.fromCreation.Quantile(0.99)))
 	}
 	fmt.Println()
+	fmt.Println("| nodes | scenario | server CPU s | simulated nodes CPU s | load generator CPU s | CPU ms per pod, all three |")
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, r := range results {
+		all := r.cpu.server + r.cpu.agent + r.cpu.load
+		fmt.Printf("| %d | %s | %.1f | %.1f | %.1f | %.2f |\n", nodes, r.name, r.cpu.server.Seconds(), r.cpu.agent.Seconds(),
+			r.cpu.load.Seconds(), latency.Ms(all)/float64(max(r.bound, 1)))
+	}
+	fmt.Println()
+}
+
+// profileServer writes a 20-second CPU profile of the server to path; a
+// failure is only reported, the scenario goes on.
+func profileServer(ctx context.Context, cs *kubernetes.Clientset, path string) {
+	b, err := cs.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", "20").DoRaw(ctx)
+	if err == nil {
+		err = os.WriteFile(path, b, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "schedload: profile %s: %v\n", path, err)
+	}
 }

@@ -2,6 +2,7 @@ package tugproc
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -108,6 +109,33 @@ func (p *Process) Memory() (Memory, error) {
 		return Memory{}, fmt.Errorf("read memory of %d: %w", p.Pid(), err)
 	}
 	return m, nil
+}
+
+// CPU is the processor time (user + system) the process has used so far.
+func (p *Process) CPU() (time.Duration, error) {
+	return ProcessCPU(p.Pid())
+}
+
+// ProcessCPU reads a process's user + system time from /proc/<pid>/stat.
+func ProcessCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read cpu time of %d: %w", pid, err)
+	}
+	// The command name (field 2) may hold spaces; fields after its ')'
+	// start at field 3, so utime and stime (14, 15) are at 11 and 12.
+	rest := b[bytes.LastIndexByte(b, ')')+1:]
+	f := strings.Fields(string(rest))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("read cpu time of %d: short stat line", pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("read cpu time of %d: bad stat line", pid)
+	}
+	// Linux reports clock ticks of 1/100 s (USER_HZ).
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
 
 // Tail keeps the last Max bytes written to it.
