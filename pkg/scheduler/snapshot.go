@@ -1,7 +1,8 @@
 package scheduler
 
 import (
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -133,7 +134,8 @@ func (s *Snapshot) SetNode(node *corev1.Node) {
 	n.Allocatable = resourcesFromList(node.Status.Allocatable)
 	s.countImages(node, 1)
 	if !hadNode {
-		s.rebuildList()
+		i, _ := s.listIndex(node.Name)
+		s.list = slices.Insert(s.list, i, n)
 	}
 }
 
@@ -147,11 +149,13 @@ func (s *Snapshot) RemoveNode(name string) {
 		return
 	}
 	s.countImages(n.Node, -1)
+	if i, found := s.listIndex(name); found {
+		s.list = slices.Delete(s.list, i, i+1)
+	}
 	n.Node = nil
 	if len(n.Pods) == 0 {
 		delete(s.nodes, name)
 	}
-	s.rebuildList()
 }
 
 func (s *Snapshot) countImages(node *corev1.Node, delta int) {
@@ -165,14 +169,12 @@ func (s *Snapshot) countImages(node *corev1.Node, delta int) {
 	}
 }
 
-func (s *Snapshot) rebuildList() {
-	s.list = s.list[:0]
-	for _, n := range s.nodes {
-		if n.Node != nil {
-			s.list = append(s.list, n)
-		}
-	}
-	sort.Slice(s.list, func(i, j int) bool { return s.list[i].Node.Name < s.list[j].Node.Name })
+// listIndex finds a node's place in the list, sorted by name: adding or
+// removing one node costs a binary search and a copy, not a sort.
+func (s *Snapshot) listIndex(name string) (int, bool) {
+	return slices.BinarySearchFunc(s.list, name, func(n *NodeInfo, name string) int {
+		return strings.Compare(n.Node.Name, name)
+	})
 }
 
 // AddPod records a pod bound to a node (replacing an assumed copy).

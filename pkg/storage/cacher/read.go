@@ -21,9 +21,22 @@ func (c *Cacher) Create(ctx context.Context, key string, obj, out runtime.Object
 	return c.store.Create(ctx, key, obj, out)
 }
 
-// GuaranteedUpdate implements storage.Interface by writing to the store.
+// GuaranteedUpdate implements storage.Interface by writing to the store,
+// starting from the cached object when there is one: a current cache
+// saves the store a read, a stale one costs a failed compare.
 func (c *Cacher) GuaranteedUpdate(ctx context.Context, key string, out runtime.Object, pre *storage.Preconditions, tryUpdate storage.UpdateFunc) error {
-	return c.store.GuaranteedUpdate(ctx, key, out, pre, tryUpdate)
+	var hint runtime.Object
+	c.mu.RLock()
+	if c.serving {
+		if it, ok := c.items.Get(&item{key: key}); ok {
+			hint = it.obj
+		}
+	}
+	c.mu.RUnlock()
+	if hint != nil {
+		hint = hint.DeepCopyObject()
+	}
+	return c.store.GuaranteedUpdateFrom(ctx, key, out, pre, tryUpdate, hint)
 }
 
 // Delete implements storage.Interface by writing to the store.

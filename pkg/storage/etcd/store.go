@@ -132,59 +132,6 @@ func (s *Store) Get(ctx context.Context, key string, opts storage.GetOptions, ou
 	return nil
 }
 
-// GuaranteedUpdate implements storage.Interface.
-func (s *Store) GuaranteedUpdate(ctx context.Context, key string, out runtime.Object, pre *storage.Preconditions, tryUpdate storage.UpdateFunc) error {
-	k := s.keyPrefix + key
-	resp, err := s.client.Get(ctx, k)
-	if err != nil {
-		return fmt.Errorf("update %s: %w", key, err)
-	}
-	var kvs = resp.Kvs
-	for {
-		if len(kvs) == 0 {
-			return fmt.Errorf("update %s: %w", key, storage.ErrNotFound)
-		}
-		cur := kvs[0]
-		curObj := s.newFunc()
-		if err := s.decode(cur.Value, curObj, cur.ModRevision); err != nil {
-			return fmt.Errorf("update %s: %w", key, err)
-		}
-		if err := checkPreconditions(key, pre, curObj); err != nil {
-			return err
-		}
-		updated, err := tryUpdate(curObj)
-		if err != nil {
-			return err
-		}
-		data, err := s.encode(updated)
-		if err != nil {
-			return fmt.Errorf("update %s: %w", key, err)
-		}
-		if bytes.Equal(data, cur.Value) {
-			return s.decode(cur.Value, out, cur.ModRevision)
-		}
-		txn, err := s.client.Txn(ctx).
-			If(clientv3.Compare(clientv3.ModRevision(k), "=", cur.ModRevision)).
-			Then(clientv3.OpPut(k, string(data))).
-			Else(clientv3.OpGet(k)).
-			Commit()
-		if err != nil {
-			return fmt.Errorf("update %s: %w", key, err)
-		}
-		if txn.Succeeded {
-			if err := s.decode(data, out, txn.Header.Revision); err != nil {
-				return fmt.Errorf("update %s: %w", key, err)
-			}
-			return nil
-		}
-		// Someone wrote in between: retry on what they wrote.
-		kvs = txn.Responses[0].GetResponseRange().Kvs
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("update %s: %w", key, err)
-		}
-	}
-}
-
 // Delete implements storage.Interface. out receives the last stored state
 // with the resourceVersion of the deletion, as a watch DELETED event
 // carries it.
