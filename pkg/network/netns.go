@@ -13,7 +13,8 @@ import (
 
 // CreateNetNS makes a new network namespace and keeps it alive as a
 // bind-mounted file dir/id, whose path it returns. dir is created if needed.
-// The namespace has only a loopback device (down) until CNI runs in it.
+// Its loopback device is up (the kernel gives it 127.0.0.1 and ::1), so
+// no CNI loopback plugin needs to run for it.
 func CreateNetNS(dir, id string) (string, error) {
 	if id == "" || id != filepath.Base(id) || id == "." || id == ".." {
 		return "", fmt.Errorf("create netns: invalid id %q", id)
@@ -42,13 +43,34 @@ func CreateNetNS(dir, id string) (string, error) {
 			errc <- fmt.Errorf("bind mount %s: %w", src, err)
 			return
 		}
-		errc <- nil
+		errc <- loopbackUp()
 	}()
 	if err := <-errc; err != nil {
-		os.Remove(path)
+		_ = DeleteNetNS(path)
 		return "", fmt.Errorf("create netns %s: %w", id, err)
 	}
 	return path, nil
+}
+
+// loopbackUp sets lo up in the calling thread's network namespace.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("lo up: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("lo up: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("lo flags: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("lo up: %w", err)
+	}
+	return nil
 }
 
 // DeleteNetNS unmounts and removes a namespace file made by CreateNetNS.

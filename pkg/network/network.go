@@ -13,15 +13,18 @@ import (
 )
 
 // requiredPlugins must be present in Config.PluginDirs; portmap is needed
-// only by pods with hostPorts and is looked up when one asks.
-var requiredPlugins = []string{"bridge", "host-local", "loopback"}
+// only by pods with hostPorts and is looked up when one asks. The pod's
+// loopback device is brought up by CreateNetNS, not by a plugin.
+var requiredPlugins = []string{"bridge", "host-local"}
 
 // Network gives pod sandboxes their address on the node bridge through CNI.
 // It is safe for concurrent use; host-local serializes address allocation
 // with a lock in DataDir.
 type Network struct {
-	cfg      Config
-	cni      *libcni.CNIConfig
+	cfg Config
+	cni *libcni.CNIConfig
+	// loopback is only deleted, for sandboxes set up when the loopback
+	// plugin still ran (its CNI cache entry says so).
 	loopback *libcni.NetworkConfigList
 	pod      *libcni.NetworkConfigList // without portmap
 	podPorts *libcni.NetworkConfigList // with portmap
@@ -86,9 +89,6 @@ func (n *Network) setup(ctx context.Context, sandboxID, netnsPath string, pod Po
 	if sandboxID == "" || !isNetNS(netnsPath) {
 		return Result{}, fmt.Errorf("sandbox %q: %q is not a network namespace", sandboxID, netnsPath)
 	}
-	if _, err := n.cni.AddNetworkList(ctx, n.loopback, n.runtimeConf(sandboxID, netnsPath, "lo", pod)); err != nil {
-		return Result{}, fmt.Errorf("loopback: %w", err)
-	}
 	list := n.pod
 	if len(pod.PortMappings) > 0 {
 		list = n.podPorts
@@ -116,8 +116,10 @@ func (n *Network) Teardown(ctx context.Context, sandboxID, netnsPath string, pod
 	if err := n.del(ctx, n.pod, n.runtimeConf(sandboxID, nsArg, PodInterface, pod)); err != nil {
 		errs = append(errs, fmt.Errorf("pod network: %w", err))
 	}
-	if err := n.del(ctx, n.loopback, n.runtimeConf(sandboxID, nsArg, "lo", pod)); err != nil {
-		errs = append(errs, fmt.Errorf("loopback: %w", err))
+	if lo := n.runtimeConf(sandboxID, nsArg, "lo", pod); n.cached(n.loopback, lo) {
+		if err := n.del(ctx, n.loopback, lo); err != nil {
+			errs = append(errs, fmt.Errorf("loopback: %w", err))
+		}
 	}
 	if len(errs) == 0 {
 		if err := DeleteNetNS(netnsPath); err != nil {
@@ -128,6 +130,12 @@ func (n *Network) Teardown(ctx context.Context, sandboxID, netnsPath string, pod
 		return fmt.Errorf("network teardown %s: %w", sandboxID, err)
 	}
 	return nil
+}
+
+// cached says whether the CNI cache holds an ADD of list for rt.
+func (n *Network) cached(list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) bool {
+	b, _, err := n.cni.GetNetworkListCachedConfig(list, rt)
+	return err == nil && b != nil
 }
 
 // del runs CNI DEL for one network, preferring the cached config and

@@ -88,6 +88,7 @@ func TestPodNetworkInHost(t *testing.T) {
 	echo(t, "", res1.IP, ns1, "node to pod")
 	echo(t, ns1, res2.IP, filepath.Join(nsDir, "sb2"), "pod to pod")
 	echo(t, ns1, res1.Gateway, "", "pod to node")
+	echo(t, ns1, netip.MustParseAddr("127.0.0.1"), ns1, "pod to its own loopback")
 
 	// A cluster address no node owns fails at once, from the node and from a
 	// pod; an outside address has no route at all.
