@@ -47,7 +47,7 @@ func run() error {
 	flag.DurationVar(&c.readyTimeout, "ready-timeout", 10*time.Minute, "bound on waiting for the nodes to be Ready")
 	flag.DurationVar(&c.scenarioTimeout, "scenario-timeout", 10*time.Minute, "bound on one scenario")
 	flag.DurationVar(&c.timeout, "timeout", 60*time.Minute, "bound on the whole run")
-	flag.StringVar(&c.profileDir, "profile", "", "directory for a 20 s CPU profile of the server taken at the start of every scenario (starts the server with --profiling)")
+	flag.StringVar(&c.profileDir, "profile", "", "directory for a 15 s CPU profile of the server taken at the start of every scenario (starts the server with --profiling)")
 	flag.Parse()
 	for _, s := range strings.Split(nodes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))

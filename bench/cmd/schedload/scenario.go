@@ -230,10 +230,10 @@ func printResults(nodes, pods int, results []scenarioResult) {
 	fmt.Println()
 }
 
-// profileServer writes a 20-second CPU profile of the server to path; a
+// profileServer writes a 15-second CPU profile of the server to path; a
 // failure is only reported, the scenario goes on.
 func profileServer(ctx context.Context, cs *kubernetes.Clientset, path string) {
-	b, err := cs.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", "20").DoRaw(ctx)
+	b, err := cs.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", "15").DoRaw(ctx)
 	if err == nil {
 		err = os.WriteFile(path, b, 0o644)
 	}
