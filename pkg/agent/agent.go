@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
@@ -170,9 +172,12 @@ func podHandler(agentFor func(node string) *Agent) cache.ResourceEventHandler {
 				}
 			}
 		},
-		UpdateFunc: func(_, obj any) {
+		UpdateFunc: func(oldObj, obj any) {
 			if pod, ok := obj.(*corev1.Pod); ok {
 				if a := agentFor(pod.Spec.NodeName); a != nil && pod.Spec.NodeName == a.opts.NodeName {
+					if old, ok := oldObj.(*corev1.Pod); ok && a.ownStatusEcho(old, pod) {
+						return
+					}
 					a.podChanged(pod)
 				}
 			}
@@ -235,6 +240,27 @@ func (a *Agent) podChanged(pod *corev1.Pod) {
 	}
 	a.mu.Unlock()
 	a.queue.Add(key)
+}
+
+// ownStatusEcho takes in pod without a sync when the update is only this
+// agent's own status write coming back: nothing the pod asks for changed,
+// so syncing again would only re-read the runtime (and, in a burst of pod
+// starts, delay pods not yet started). Status changes by anyone else, and
+// pods with readiness gates (others' conditions decide Ready), still sync.
+func (a *Agent) ownStatusEcho(old, pod *corev1.Pod) bool {
+	if old.UID != pod.UID || pod.DeletionTimestamp != nil || old.DeletionTimestamp != nil ||
+		len(pod.Spec.ReadinessGates) > 0 || !maps.Equal(old.Labels, pod.Labels) ||
+		!maps.Equal(old.Annotations, pod.Annotations) || !apiequality.Semantic.DeepEqual(&old.Spec, &pod.Spec) {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := a.pods[podKey(pod)]
+	if st == nil || st.uid != pod.UID || st.deleting || st.replacement != nil || st.writtenResultRV != pod.ResourceVersion {
+		return false
+	}
+	st.pod = pod
+	return true
 }
 
 func (a *Agent) podDeleted(pod *corev1.Pod) {

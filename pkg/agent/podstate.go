@@ -40,7 +40,7 @@ type podState struct {
 
 	written         *corev1.PodStatus // last status written
 	writtenRV       string            // informer resourceVersion the write was based on
-	writtenResultRV string            // resourceVersion the write produced
+	writtenResultRV string            // resourceVersion the write produced (set under Agent.mu)
 }
 
 // containerState tracks one container name across its restarts.

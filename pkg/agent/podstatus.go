@@ -263,7 +263,12 @@ func (a *Agent) writeStatus(ctx context.Context, st *podState, pod *corev1.Pod) 
 		}
 		return fmt.Errorf("update status of pod %s: %w", podKey(pod), err)
 	}
-	st.written, st.writtenRV, st.writtenResultRV = &next, pod.ResourceVersion, res.ResourceVersion
+	st.written, st.writtenRV = &next, pod.ResourceVersion
+	// The informer's handler reads writtenResultRV to recognise the echo
+	// of this write (ownStatusEcho).
+	a.mu.Lock()
+	st.writtenResultRV = res.ResourceVersion
+	a.mu.Unlock()
 	return nil
 }
 
