@@ -76,7 +76,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 		labelSandbox: sandboxID, labelName: c.Name, labelAttempt: strconv.Itoa(cfg.Attempt),
 		labelInit: strconv.FormatBool(cfg.Init), labelImage: c.Image, labelImageID: imageID,
 		labelCreated: timeLabel(time.Now()), labelLogPath: logPath, labelTermLog: termLog,
-		labelTTY: strconv.FormatBool(c.TTY),
+		labelTTY: strconv.FormatBool(c.TTY), labelStdin: strconv.FormatBool(c.Stdin), labelStdinOnce: strconv.FormatBool(c.StdinOnce),
 	}
 	_, err = r.client.NewContainer(ctx, id,
 		containerd.WithSnapshotter(r.snapshotter),
@@ -101,7 +101,7 @@ func (r *Runtime) withRuncRoot(_ context.Context, _ *containerd.Client, info *co
 }
 
 // StartContainer starts a created container with its output copied to
-// its log file.
+// its log file and, for a container with stdin, its stdin FIFO open.
 func (r *Runtime) StartContainer(ctx context.Context, id string) (retErr error) {
 	ctx = r.ctx(ctx)
 	c, err := r.client.LoadContainer(ctx, id)
@@ -115,11 +115,11 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (retErr error) 
 	if labels[labelStarted] != "" {
 		return fmt.Errorf("start container %s: already started", id)
 	}
-	lc, err := r.attachLogs(id, labels)
+	lc, err := r.attachLogs(id, labels, false)
 	if err != nil {
 		return fmt.Errorf("start container %s: %w", id, err)
 	}
-	task, err := c.NewTask(ctx, func(string) (cio.IO, error) { return lc.io, nil }, r.withRuncRoot)
+	task, err := c.NewTask(ctx, func(string) (cio.IO, error) { return lc.taskIO(), nil }, r.withRuncRoot)
 	if err != nil {
 		r.dropCopier(id)
 		return fmt.Errorf("start container %s: %w: %w", id, err, runtime.ErrCreateContainer)

@@ -6,8 +6,9 @@
 // per-pod /etc/hosts, /etc/hostname and /etc/resolv.conf files under the
 // data directory, image pulls (registries.yaml mirrors and TLS settings,
 // imagePullSecrets credentials), OCI specs derived from the pod's
-// containers, container logs in the CRI file format, exit and OOM
-// tracking, exec and usage stats.
+// containers, container logs in the CRI file format, the stdin FIFO and
+// output fan-out of attach sessions, exit and OOM tracking, exec and usage
+// stats.
 //
 // It does not own pod networking: a SandboxNetwork is injected (the agent
 // passes pkg/network; tests use LoopbackNetwork), and it never touches

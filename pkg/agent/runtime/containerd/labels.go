@@ -21,6 +21,8 @@ const (
 	labelLogPath   = "io.tug.log-path"
 	labelTermLog   = "io.tug.termination-log"
 	labelTTY       = "io.tug.tty"
+	labelStdin     = "io.tug.stdin"
+	labelStdinOnce = "io.tug.stdin-once"
 	labelStarted   = "io.tug.started"
 	labelFinished  = "io.tug.finished"
 	labelExitCode  = "io.tug.exit-code"

@@ -19,8 +19,8 @@ import (
 )
 
 // Runtime is runtime.Runtime on containerd. It also implements
-// runtime.Execer, StreamExecer, LogReader, StatsProvider, ExitNotifier
-// and ForcePuller.
+// runtime.Execer, StreamExecer, Attacher, LogReader, StatsProvider,
+// ExitNotifier and ForcePuller.
 type Runtime struct {
 	cfg         Config
 	client      *containerd.Client
@@ -49,6 +49,7 @@ var (
 	_ runtime.ExitNotifier  = (*Runtime)(nil)
 	_ runtime.StreamExecer  = (*Runtime)(nil)
 	_ runtime.ForcePuller   = (*Runtime)(nil)
+	_ runtime.Attacher      = (*Runtime)(nil)
 )
 
 // Start connects to containerd at cfg.Address, starting a private daemon

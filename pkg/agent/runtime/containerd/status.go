@@ -158,7 +158,7 @@ func (r *Runtime) adopt(ctx context.Context) error {
 			}
 			continue
 		}
-		if _, err := r.attachLogs(c.ID(), labels); err != nil {
+		if _, err := r.attachLogs(c.ID(), labels, true); err != nil {
 			r.log.Warn("reattach container output", "container", c.ID(), "err", err)
 		}
 	}
