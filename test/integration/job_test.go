@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 )
 
 // jobSpec is a Job running busybox with restartPolicy Never.
@@ -35,18 +36,25 @@ func jobPods(c context.Context, ns, job string) ([]corev1.Pod, error) {
 }
 
 // finishPod plays the kubelet reporting a pod's end: phase Succeeded or
-// Failed with a terminated container.
+// Failed with a terminated container. Others (the scheduler, the test
+// kubelet) may write the pod meanwhile, so it retries on conflicts.
 func finishPod(c context.Context, p *corev1.Pod, phase corev1.PodPhase) error {
 	code := int32(0)
 	if phase == corev1.PodFailed {
 		code = 1
 	}
-	p = p.DeepCopy()
-	p.Status.Phase = phase
-	p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "work", Image: "busybox", State: corev1.ContainerState{
-		Terminated: &corev1.ContainerStateTerminated{ExitCode: code, FinishedAt: metav1.Now()}}}}
-	_, err := cluster.client.CoreV1().Pods(p.Namespace).UpdateStatus(c, p, metav1.UpdateOptions{})
-	return err
+	pods := cluster.client.CoreV1().Pods(p.Namespace)
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := pods.Get(c, p.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		cur.Status.Phase = phase
+		cur.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "work", Image: "busybox", State: corev1.ContainerState{
+			Terminated: &corev1.ContainerStateTerminated{ExitCode: code, FinishedAt: metav1.Now()}}}}
+		_, err = pods.UpdateStatus(c, cur, metav1.UpdateOptions{})
+		return err
+	})
 }
 
 // runningPods returns the Job's pods not yet finished.

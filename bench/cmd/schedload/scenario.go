@@ -230,10 +230,23 @@ func printResults(nodes, pods int, results []scenarioResult) {
 	fmt.Println()
 }
 
-// profileServer writes a 15-second CPU profile of the server to path; a
-// failure is only reported, the scenario goes on.
+// profileServer writes a 15-second CPU profile of the server to path and,
+// 8 seconds in, its goroutines to path+".goroutines"; a failure is only
+// reported, the scenario goes on.
 func profileServer(ctx context.Context, cs *kubernetes.Clientset, path string) {
-	b, err := cs.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", "15").DoRaw(ctx)
+	go func() {
+		select {
+		case <-time.After(8 * time.Second):
+		case <-ctx.Done():
+			return
+		}
+		fetchProfile(ctx, cs, path+".goroutines", "/debug/pprof/goroutine", "debug", "1")
+	}()
+	fetchProfile(ctx, cs, path, "/debug/pprof/profile", "seconds", "15")
+}
+
+func fetchProfile(ctx context.Context, cs *kubernetes.Clientset, path, endpoint, param, value string) {
+	b, err := cs.CoreV1().RESTClient().Get().AbsPath(endpoint).Param(param, value).DoRaw(ctx)
 	if err == nil {
 		err = os.WriteFile(path, b, 0o644)
 	}

@@ -24,8 +24,11 @@ import (
 	"github.com/tugcluster/tug/pkg/controller"
 )
 
-// Workers is how many keys each controller syncs at once.
-const Workers = 2
+// Workers is how many keys each controller syncs at once (Kubernetes'
+// default for its workload controllers): a sync that creates pods waits
+// on the API for each slow-start batch, so two workers let 100 new
+// ReplicaSets queue for seconds.
+const Workers = 5
 
 // Manager runs a set of controllers under leader election.
 type Manager struct {
