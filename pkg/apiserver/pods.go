@@ -5,10 +5,8 @@ import (
 	"net/http"
 
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -114,73 +112,6 @@ func setPodScheduled(pod *corev1.Pod) {
 	}
 	pod.Status.Conditions = append(pod.Status.Conditions, corev1.PodCondition{
 		Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: now})
-}
-
-// evictPod serves pods/eviction: a delete that respects disruption budgets.
-func (s *Server) evictPod(req *request) error {
-	body, err := readBody(req.Request)
-	if err != nil {
-		return err
-	}
-	res, err := s.codecs.decode(req.Header.Get("Content-Type"), body, policyv1.SchemeGroupVersion.WithKind("Eviction"), &policyv1.Eviction{})
-	if err != nil {
-		return err
-	}
-	ev, ok := res.obj.(*policyv1.Eviction)
-	if !ok {
-		return apierrors.NewBadRequest("expected an Eviction object")
-	}
-	if ev.Name != "" && ev.Name != req.info.Name {
-		return apierrors.NewBadRequest(fmt.Sprintf("name in URL does not match name in Eviction object"))
-	}
-	pod := &corev1.Pod{}
-	if err := req.res.store.Get(req.Context(), req.res.key(req.info.Namespace, req.info.Name), storage.GetOptions{}, pod); err != nil {
-		return err
-	}
-	if pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed && pod.DeletionTimestamp == nil {
-		if err := s.checkDisruptionBudgets(req, pod); err != nil {
-			return err
-		}
-	}
-	opts := ev.DeleteOptions
-	if opts == nil {
-		opts = &metav1.DeleteOptions{}
-	}
-	if _, _, err := s.deleteObject(req.Context(), req.res, pod.Namespace, pod.Name, opts); err != nil {
-		return err
-	}
-	s.writeJSON(req.w, http.StatusCreated, &metav1.Status{Status: metav1.StatusSuccess, Code: http.StatusCreated})
-	return nil
-}
-
-// checkDisruptionBudgets refuses an eviction (429) that a matching
-// PodDisruptionBudget does not allow.
-func (s *Server) checkDisruptionBudgets(req *request, pod *corev1.Pod) error {
-	r := s.lookup("policy", "v1", "poddisruptionbudgets")
-	if r == nil {
-		return nil
-	}
-	list := &policyv1.PodDisruptionBudgetList{}
-	if err := r.store.GetList(req.Context(), r.listKey(pod.Namespace), storage.ListOptions{ResourceVersion: "0", Recursive: true}, list); err != nil {
-		return err
-	}
-	for _, pdb := range list.Items {
-		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
-			continue
-		}
-		if pdb.Status.ObservedGeneration < pdb.Generation || pdb.Status.DisruptionsAllowed <= 0 {
-			return tooManyRequests(fmt.Sprintf("Cannot evict pod as it would violate the pod's disruption budget %q.", pdb.Name))
-		}
-	}
-	return nil
-}
-
-func tooManyRequests(msg string) error {
-	return &apierrors.StatusError{ErrStatus: metav1.Status{
-		Status: metav1.StatusFailure, Code: http.StatusTooManyRequests, Reason: metav1.StatusReasonTooManyRequests,
-		Message: msg, Details: &metav1.StatusDetails{RetryAfterSeconds: 10},
-	}}
 }
 
 func fieldErrors(path string, value any, msg string) field.ErrorList {

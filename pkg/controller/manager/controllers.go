@@ -5,6 +5,7 @@ import (
 	"github.com/tugcluster/tug/pkg/controller/cronjob"
 	"github.com/tugcluster/tug/pkg/controller/daemonset"
 	"github.com/tugcluster/tug/pkg/controller/deployment"
+	"github.com/tugcluster/tug/pkg/controller/disruption"
 	"github.com/tugcluster/tug/pkg/controller/endpoints"
 	"github.com/tugcluster/tug/pkg/controller/endpointslice"
 	"github.com/tugcluster/tug/pkg/controller/garbagecollector"
@@ -26,6 +27,7 @@ func Controllers() []controller.Constructor {
 		cronjob.New,
 		daemonset.New,
 		deployment.New,
+		disruption.New,
 		endpoints.New,
 		endpointslice.New,
 		garbagecollector.New,
