@@ -3,6 +3,7 @@ package containerd
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tugcluster/tug/pkg/agent/runtime"
 )
@@ -43,7 +45,8 @@ func specOpts(in specInput) ([]oci.SpecOpts, error) {
 	if len(args) == 0 {
 		return nil, fmt.Errorf("container %s: no command: the image has neither entrypoint nor cmd: %w", c.Name, runtime.ErrCreateContainer)
 	}
-	opts := []oci.SpecOpts{oci.WithProcessArgs(args...), oci.WithEnv(env)}
+	opts := []oci.SpecOpts{oci.WithProcessArgs(args...), oci.WithEnv(env),
+		oci.WithAnnotations(map[string]string{shimGroupAnnotation: shimGroup(pod.UID)})}
 	cwd := c.WorkingDir
 	if cwd == "" {
 		cwd = in.Image.WorkingDir
@@ -90,6 +93,23 @@ func specOpts(in specInput) ([]oci.SpecOpts, error) {
 		})
 	}
 	return opts, nil
+}
+
+// shimGroupAnnotation makes containerd's runc shim serve every container
+// whose spec names the same group from one shim process.
+const shimGroupAnnotation = "io.containerd.runc.v2.group"
+
+// shimGroups is how many shims the containers of a node share. One shim
+// per container costs a process start per container (the largest part of
+// starting a pod) and ~2.4 MB each; one shim for all would make a shim
+// failure reach every pod. A pod's containers always share a group.
+const shimGroups = 8
+
+// shimGroup places a pod's containers in one of shimGroups shims.
+func shimGroup(uid types.UID) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(uid))
+	return "tug-" + strconv.Itoa(int(h.Sum32()%shimGroups))
 }
 
 // containerMounts is the pod files, the termination log and the volumes;

@@ -3,6 +3,7 @@ package containerd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tugcluster/tug/pkg/agent/runtime"
 )
@@ -164,5 +166,28 @@ func TestSpecSecurityContext(t *testing.T) {
 	img := corev1.Container{Name: "c", Command: []string{"x"}}
 	if s := genSpec(t, specInput{Pod: specPod(img), Container: &img, Image: ocispec.ImageConfig{User: "33:44"}}); s.Process.User.UID != 33 || s.Process.User.GID != 44 {
 		t.Errorf("image user 33:44 gave %+v", s.Process.User)
+	}
+}
+
+// A pod's containers share one shim; pods spread over shimGroups shims.
+func TestSpecShimGroup(t *testing.T) {
+	img := ocispec.ImageConfig{Cmd: []string{"/app"}}
+	groups := map[string]bool{}
+	for i := range 200 {
+		pod := specPod(corev1.Container{Name: "a"})
+		pod.UID = types.UID(fmt.Sprintf("uid-%d", i))
+		var seen string
+		for _, name := range []string{"a", "b"} {
+			c := corev1.Container{Name: name}
+			g := genSpec(t, specInput{Pod: pod, Container: &c, Image: img}).Annotations[shimGroupAnnotation]
+			if seen != "" && g != seen {
+				t.Fatalf("pod %s: containers in shim groups %q and %q, want one", pod.UID, seen, g)
+			}
+			seen = g
+		}
+		groups[seen] = true
+	}
+	if len(groups) != shimGroups {
+		t.Errorf("200 pods use %d shim groups, want %d", len(groups), shimGroups)
 	}
 }
