@@ -43,7 +43,7 @@ func CreateNetNS(dir, id string) (string, error) {
 			errc <- fmt.Errorf("bind mount %s: %w", src, err)
 			return
 		}
-		errc <- loopbackUp()
+		errc <- LoopbackUp()
 	}()
 	if err := <-errc; err != nil {
 		_ = DeleteNetNS(path)
@@ -52,8 +52,9 @@ func CreateNetNS(dir, id string) (string, error) {
 	return path, nil
 }
 
-// loopbackUp sets lo up in the calling thread's network namespace.
-func loopbackUp() error {
+// LoopbackUp sets lo up in the calling thread's network namespace (the
+// caller has locked its OS thread into it).
+func LoopbackUp() error {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("lo up: %w", err)

@@ -13,13 +13,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tugcluster/tug/internal/syncbuf"
 	"github.com/tugcluster/tug/test/images"
 )
 
@@ -40,14 +40,14 @@ func testAttach(t *testing.T, c *cluster) {
 			cancel()
 			t.Fatal(err)
 		}
-		var out lockedBuffer
+		var out syncbuf.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			cancel()
 			t.Fatal(err)
 		}
 		_, werr := io.WriteString(stdin, word+"\n")
-		got := out.waitFor(ctx, "got "+word+"\n")
+		got := out.WaitFor(ctx, "got "+word+"\n")
 		_ = stdin.Close() // the end of the input ends the session
 		err = cmd.Wait()
 		cancel()
@@ -118,7 +118,7 @@ func testExecTTY(t *testing.T, c *cluster) {
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
@@ -133,7 +133,7 @@ func testExecTTY(t *testing.T, c *cluster) {
 	}()
 	// Type only once the remote shell prompts, so the local terminal is
 	// in raw mode and everything read back comes from the container.
-	if !out.waitFor(ctx, "# ") {
+	if !out.WaitFor(ctx, "# ") {
 		t.Fatalf("no shell prompt: %q", out.String())
 	}
 	if _, err := io.WriteString(ptm, "echo $((6*7)); tty; exit 3\r"); err != nil {
@@ -195,34 +195,4 @@ func openPTY() (ptm, pts *os.File, err error) {
 		return nil, nil, fmt.Errorf("open terminal: %w", err)
 	}
 	return ptm, pts, nil
-}
-
-// lockedBuffer collects a child's output for concurrent readers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// waitFor reports whether the buffer came to contain want before ctx ended.
-func (l *lockedBuffer) waitFor(ctx context.Context, want string) bool {
-	for !strings.Contains(l.String(), want) {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return true
 }

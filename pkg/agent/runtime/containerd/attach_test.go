@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/tugcluster/tug/internal/syncbuf"
 	"github.com/tugcluster/tug/pkg/agent/runtime"
 	testimages "github.com/tugcluster/tug/test/images"
 )
@@ -21,7 +22,7 @@ var readLoop = []string{"sh", "-c", `while read l; do echo "got $l"; done; echo 
 // attachSession is one running Attach call with a pipe as its stdin.
 type attachSession struct {
 	stdin       *io.PipeWriter
-	out, errOut *syncBuffer
+	out, errOut *syncbuf.Buffer
 	done        chan error
 	cancel      context.CancelFunc
 }
@@ -29,7 +30,7 @@ type attachSession struct {
 // startAttach attaches to the container; a non-nil resize asks for a TTY.
 func startAttach(rt *Runtime, id string, withStdin bool, resize <-chan runtime.TerminalSize) *attachSession {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &attachSession{out: &syncBuffer{}, errOut: &syncBuffer{}, done: make(chan error, 1), cancel: cancel}
+	s := &attachSession{out: &syncbuf.Buffer{}, errOut: &syncbuf.Buffer{}, done: make(chan error, 1), cancel: cancel}
 	o := runtime.AttachOptions{Stdout: s.out, Stderr: s.errOut, TTY: resize != nil, Resize: resize}
 	if withStdin {
 		pr, pw := io.Pipe()
@@ -81,14 +82,14 @@ func TestAttach(t *testing.T) {
 
 	s := startAttach(first, echo, true, nil)
 	s.send(t, "one")
-	s.out.waitFor(t, "got one\n", 10*time.Second)
+	waitOutput(t, s.out, "got one\n", 10*time.Second)
 	_ = s.stdin.Close()
 	if err := s.end(t, "its stdin ended"); err != nil {
 		t.Errorf("attach = %v, want nil once stdin ends", err)
 	}
 	s = startAttach(first, echo, true, nil)
 	s.send(t, "two")
-	s.out.waitFor(t, "got two\n", 10*time.Second)
+	waitOutput(t, s.out, "got two\n", 10*time.Second)
 	if strings.Contains(s.out.String(), "one") {
 		t.Errorf("second session saw earlier output: %q", s.out.String())
 	}
@@ -107,7 +108,7 @@ func TestAttach(t *testing.T) {
 	t.Cleanup(func() { cleanupRuntime(t, rt) })
 	s = startAttach(rt, echo, true, nil)
 	s.send(t, "three")
-	s.out.waitFor(t, "got three\n", 10*time.Second)
+	waitOutput(t, s.out, "got three\n", 10*time.Second)
 	_ = s.stdin.Close()
 	_ = s.end(t, "its stdin ended")
 	if st, err := rt.ContainerStatus(ctx, echo); err != nil || st.State != runtime.ContainerRunning {
@@ -120,7 +121,7 @@ func TestAttach(t *testing.T) {
 		watcher := startAttach(rt, once, false, nil)
 		s := startAttach(rt, once, true, nil)
 		s.send(t, "only")
-		s.out.waitFor(t, "got only\n", 10*time.Second)
+		waitOutput(t, s.out, "got only\n", 10*time.Second)
 		_ = s.stdin.Close()
 		if err := s.end(t, "the container exited"); err != nil {
 			t.Errorf("attach = %v, want nil when the container exits", err)
@@ -144,8 +145,8 @@ func TestAttach(t *testing.T) {
 		resize <- runtime.TerminalSize{Width: 100, Height: 30}
 		s := startAttach(rt, term, true, resize)
 		s.send(t, "hi")
-		s.out.waitFor(t, "term hi", 10*time.Second)
-		s.out.waitFor(t, "/dev/pts/", 10*time.Second)
+		waitOutput(t, s.out, "term hi", 10*time.Second)
+		waitOutput(t, s.out, "/dev/pts/", 10*time.Second)
 		pts := regexp.MustCompile(`/dev/pts/\d+`).FindString(s.out.String())
 		var size string
 		for deadline := time.Now().Add(5 * time.Second); size != "30 100" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -177,8 +178,8 @@ func TestAttach(t *testing.T) {
 		if err != nil || res.ExitCode != 0 {
 			t.Fatalf("exec = %+v %v", res, err)
 		}
-		s.out.waitFor(t, "late\n", 10*time.Second)
-		s.errOut.waitFor(t, "bad\n", 10*time.Second)
+		waitOutput(t, s.out, "late\n", 10*time.Second)
+		waitOutput(t, s.errOut, "bad\n", 10*time.Second)
 		if err := rt.StopContainer(ctx, quiet, 0); err != nil {
 			t.Fatal(err)
 		}

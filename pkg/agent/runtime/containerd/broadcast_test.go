@@ -1,41 +1,23 @@
 package containerd
 
 import (
+	"context"
 	"errors"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tugcluster/tug/internal/syncbuf"
 )
 
-// syncBuffer is an io.Writer tests can read while others write to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitFor waits until the buffer contains want.
-func (s *syncBuffer) waitFor(t *testing.T, want string, within time.Duration) {
+// waitOutput waits until b contains want.
+func waitOutput(t *testing.T, b *syncbuf.Buffer, want string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for pause := time.Millisecond; !strings.Contains(s.String(), want); pause = min(2*pause, 50*time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("output %q lacks %q after %v", s.String(), want, within)
-		}
-		time.Sleep(pause)
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	if !b.WaitFor(ctx, want) {
+		t.Fatalf("output %q lacks %q after %v", b.String(), want, within)
 	}
 }
 
@@ -50,7 +32,7 @@ func waitDone(t *testing.T, done <-chan struct{}, what string) {
 
 func TestBroadcasterDeliversStreamsToEverySession(t *testing.T) {
 	b := newBroadcaster()
-	var out1, err1, out2 syncBuffer
+	var out1, err1, out2 syncbuf.Buffer
 	s1 := b.subscribe(map[string]io.Writer{"stdout": &out1, "stderr": &err1})
 	s2 := b.subscribe(map[string]io.Writer{"stdout": &out2, "stderr": nil})
 	w := streamWriter{b, "stdout"}
@@ -81,14 +63,14 @@ func TestBroadcasterDropsSlowAndFailedSessions(t *testing.T) {
 	b := newBroadcaster()
 	slow := blockedWriter{release: make(chan struct{})}
 	defer close(slow.release)
-	var fast syncBuffer
+	var fast syncbuf.Buffer
 	sSlow := b.subscribe(map[string]io.Writer{"stdout": slow})
 	sFast := b.subscribe(map[string]io.Writer{"stdout": &fast})
 	// The keeping-up session takes each chunk before the next; the
 	// stuck one falls behind and is dropped without blocking the writes.
 	for i := 1; i <= maxPendingChunks+10; i++ {
 		b.write("stdout", []byte("x"))
-		fast.waitFor(t, strings.Repeat("x", i), 5*time.Second)
+		waitOutput(t, &fast, strings.Repeat("x", i), 5*time.Second)
 	}
 	b.mu.Lock()
 	_, slowKept := b.subs[sSlow]

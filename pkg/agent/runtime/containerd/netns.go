@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/tugcluster/tug/pkg/network"
 )
 
 // LoopbackNetwork is a SandboxNetwork without any link to the outside:
@@ -113,7 +115,7 @@ func CreateNetNS(path string) error {
 		}
 		err = unix.Mount("/proc/thread-self/ns/net", path, "", unix.MS_BIND, "")
 		if err == nil {
-			err = loopbackUp()
+			err = network.LoopbackUp()
 		}
 		if serr := unix.Setns(orig, unix.CLONE_NEWNET); serr != nil {
 			errc <- errors.Join(err, fmt.Errorf("return to host netns: %w", serr))
@@ -125,26 +127,6 @@ func CreateNetNS(path string) error {
 	if err := <-errc; err != nil {
 		_ = DeleteNetNS(path)
 		return fmt.Errorf("create netns %s: %w", path, err)
-	}
-	return nil
-}
-
-func loopbackUp() error {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		return err
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return fmt.Errorf("lo flags: %w", err)
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
-		return fmt.Errorf("lo up: %w", err)
 	}
 	return nil
 }

@@ -5,11 +5,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/tugcluster/tug/internal/syncbuf"
 	"github.com/tugcluster/tug/pkg/agent/runtime"
 	"github.com/tugcluster/tug/pkg/agent/server/crilog"
 )
@@ -38,7 +37,7 @@ func TestFollowAcrossRotation(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.log")
 	write(t, path, rec(0, "stdout", "F", "one"))
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- crilog.Read(ctx, crilog.Files(path, 1), runtime.LogOptions{TailLines: -1, Follow: true}, out)
@@ -76,24 +75,7 @@ func appendTo(t *testing.T, path, data string) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func waitFor(t *testing.T, b *syncBuffer, want string) {
+func waitFor(t *testing.T, b *syncbuf.Buffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for b.String() != want {
