@@ -2,7 +2,6 @@ package scheduler
 
 import (
 	"context"
-	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -150,18 +149,4 @@ func setUnschedulable(pod *corev1.Pod, msg, nominated string) bool {
 		Message: msg, LastTransitionTime: metav1.Now(),
 	})
 	return true
-}
-
-// evict deletes the victims of a preemption, gracefully.
-func (s *Scheduler) evict(ctx context.Context, preemptor *PodInfo, plan *preemptionPlan) {
-	for _, v := range plan.victims {
-		err := s.client.CoreV1().Pods(v.Pod.Namespace).Delete(ctx, v.Pod.Name, metav1.DeleteOptions{
-			Preconditions: &metav1.Preconditions{UID: &v.Pod.UID}})
-		if err != nil && !apierrors.IsNotFound(err) {
-			s.log.Info("preemption: delete victim", "pod", v.Key, "err", err)
-			continue
-		}
-		s.recorder.Event(v.Pod, corev1.EventTypeNormal, reasonPreempted,
-			fmt.Sprintf("Preempted by pod %s on node %s", preemptor.Pod.UID, plan.node))
-	}
 }

@@ -4,7 +4,8 @@
 // unschedulable pods until the cluster changes), the in-memory node snapshot
 // (kept current from informer events, with pods assumed on a node until the
 // informer confirms the binding), the filter pipeline that explains a failure
-// in one sentence, the scores, preemption, and binding through pods/binding.
+// in one sentence, the scores, preemption (which respects PodDisruptionBudgets
+// where it can), and binding through pods/binding.
 //
 // It talks to the cluster only through the API (client-go clients and shared
 // informers). It must not touch storage, and it never changes a pod's spec

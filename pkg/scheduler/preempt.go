@@ -2,7 +2,6 @@ package scheduler
 
 import (
 	"fmt"
-	"math"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,16 +17,21 @@ const (
 type preemptionPlan struct {
 	node    string
 	victims []*PodInfo
+	cost    planCost
 }
 
 // preempt looks for the node where evicting the fewest, lowest-priority
-// pods makes room for pi. It returns the plan (nil if none) and the
-// "preemption: ..." sentence added to the failure message when there is no
-// plan.
+// pods makes room for pi, violating as few PodDisruptionBudgets as it
+// can. It returns the plan (nil if none) and the "preemption: ..."
+// sentence added to the failure message when there is no plan.
 func (s *Scheduler) preempt(pi *PodInfo, res result) (*preemptionPlan, string) {
 	pod := pi.Pod
 	if pod.Spec.PreemptionPolicy != nil && *pod.Spec.PreemptionPolicy == corev1.PreemptNever {
 		return nil, "preemption: not eligible due to preemptionPolicy=Never."
+	}
+	pdbs, err := listBudgets(s.pdbs)
+	if err != nil {
+		return nil, fmt.Sprintf("preemption: %v.", err)
 	}
 	s.snap.mu.RLock()
 	defer s.snap.mu.RUnlock()
@@ -40,15 +44,15 @@ func (s *Scheduler) preempt(pi *PodInfo, res result) (*preemptionPlan, string) {
 		return nil, fmt.Sprintf("preemption: 0/%d nodes are available: %d %s.", res.numNodes, res.numNodes, reasonPreemptionNotHelpful)
 	}
 	c := &cycle{pod: pi, snap: s.snap}
-	return findPreemption(c, s.algo.filters, res.failures)
+	return findPreemption(c, s.algo.filters, res.failures, pdbs)
 }
 
 // findPreemption runs with the snapshot read-locked and the pipeline set
-// for c.pod (as left by the failed cycle).
-func findPreemption(c *cycle, p *pipeline, failures map[string]*Failure) (*preemptionPlan, string) {
+// for c.pod (as left by the failed cycle). Budget violations only rank
+// plans: when every node needs one, the cheapest still wins.
+func findPreemption(c *cycle, p *pipeline, failures map[string]*Failure, pdbs *budgets) (*preemptionPlan, string) {
 	outcome := map[string]*Failure{}
 	var best *preemptionPlan
-	var bestKey [3]int64
 	for _, n := range c.snap.list {
 		f := failures[n.Node.Name]
 		if f == nil {
@@ -58,40 +62,19 @@ func findPreemption(c *cycle, p *pipeline, failures map[string]*Failure) (*preem
 			outcome[n.Node.Name] = &Failure{Reasons: []string{reasonPreemptionNotHelpful}}
 			continue
 		}
-		victims := selectVictims(c, p, n)
-		if victims == nil {
+		plan := selectVictims(c, p, n, pdbs)
+		if plan == nil {
 			outcome[n.Node.Name] = &Failure{Reasons: []string{reasonNoVictims}}
 			continue
 		}
-		key := victimsCost(victims)
-		if best == nil || less(key, bestKey) {
-			best, bestKey = &preemptionPlan{node: n.Node.Name, victims: victims}, key
+		if best == nil || plan.cost.less(best.cost) {
+			best = plan
 		}
 	}
 	if best != nil {
 		return best, ""
 	}
 	return nil, fmt.Sprintf("preemption: 0/%d nodes are available: %s.", len(c.snap.list), reasonHistogram(outcome))
-}
-
-// victimsCost orders plans: lowest highest-victim priority, then lowest
-// sum of priorities, then fewest victims.
-func victimsCost(victims []*PodInfo) [3]int64 {
-	top, sum := int64(math.MinInt32), int64(0)
-	for _, v := range victims {
-		top = max(top, int64(v.Priority))
-		sum += int64(v.Priority) - math.MinInt32
-	}
-	return [3]int64{top, sum, int64(len(victims))}
-}
-
-func less(a, b [3]int64) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
-	}
-	return false
 }
 
 func hasTerminatingVictim(n *NodeInfo, priority int32) bool {
@@ -103,10 +86,13 @@ func hasTerminatingVictim(n *NodeInfo, priority int32) bool {
 	return false
 }
 
-// selectVictims returns the pods to evict from n so c.pod fits, or nil.
-// It removes every lower-priority pod, checks the pod fits, then gives
-// pods back, highest priority first, while it still fits.
-func selectVictims(c *cycle, p *pipeline, n *NodeInfo) []*PodInfo {
+// selectVictims returns the plan that evicts pods from n so c.pod fits,
+// or nil. It removes every lower-priority pod and checks the pod fits.
+// Then it gives pods back while the pod still fits: first those whose
+// eviction would violate a PodDisruptionBudget, then the others, each
+// group most important first. Violating pods it cannot give back count
+// as the plan's violations.
+func selectVictims(c *cycle, p *pipeline, n *NodeInfo, pdbs *budgets) *preemptionPlan {
 	trial := n.clone()
 	var candidates []*PodInfo
 	for _, pod := range n.Pods {
@@ -118,24 +104,28 @@ func selectVictims(c *cycle, p *pipeline, n *NodeInfo) []*PodInfo {
 	if len(candidates) == 0 || !fitsWithout(c, p, trial, candidates) {
 		return nil
 	}
-	sort.SliceStable(candidates, func(i, j int) bool {
-		if candidates[i].Priority != candidates[j].Priority {
-			return candidates[i].Priority > candidates[j].Priority
-		}
-		return candidates[i].Pod.CreationTimestamp.Before(&candidates[j].Pod.CreationTimestamp)
-	})
+	sort.SliceStable(candidates, func(i, j int) bool { return moreImportant(candidates[i], candidates[j]) })
+	violating, nonViolating := pdbs.splitByBudget(candidates)
+	order := append(append(make([]*PodInfo, 0, len(candidates)), violating...), nonViolating...)
 	var victims []*PodInfo
-	for i, cand := range candidates {
+	violations := 0
+	for i, cand := range order {
 		trial.addPod(cand)
-		rest := candidates[i+1:]
-		removed := append(append([]*PodInfo(nil), victims...), rest...)
+		removed := append(append([]*PodInfo(nil), victims...), order[i+1:]...)
 		if fitsWithout(c, p, trial, removed) {
 			continue
 		}
 		trial.removePod(cand.Key)
 		victims = append(victims, cand)
+		if i < len(violating) {
+			violations++
+		}
 	}
-	return victims
+	if len(victims) == 0 {
+		return nil
+	}
+	sort.SliceStable(victims, func(i, j int) bool { return moreImportant(victims[i], victims[j]) })
+	return &preemptionPlan{node: n.Node.Name, victims: victims, cost: costOf(victims, violations)}
 }
 
 // fitsWithout checks the trial node (removed pods already taken off it)

@@ -5,9 +5,12 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 )
 
-func preemptIn(t *testing.T, w *world, p *corev1.Pod) (*preemptionPlan, string) {
+// preemptIn fails to place p, then looks for a preemption that respects
+// pdbs.
+func preemptIn(t *testing.T, w *world, p *corev1.Pod, pdbs ...*policyv1.PodDisruptionBudget) (*preemptionPlan, string) {
 	t.Helper()
 	pi := newPodInfo(p, podPriority(p))
 	res := w.algo.schedule(pi)
@@ -16,7 +19,7 @@ func preemptIn(t *testing.T, w *world, p *corev1.Pod) (*preemptionPlan, string) 
 	}
 	w.snap.mu.RLock()
 	defer w.snap.mu.RUnlock()
-	return findPreemption(&cycle{pod: pi, snap: w.snap}, w.algo.filters, res.failures)
+	return findPreemption(&cycle{pod: pi, snap: w.snap}, w.algo.filters, res.failures, newBudgets(pdbs))
 }
 
 func TestPreemptionMinimalVictims(t *testing.T) {

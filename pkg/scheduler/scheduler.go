@@ -39,7 +39,9 @@ type Scheduler struct {
 	broadcaster record.EventBroadcaster
 
 	priorityClasses schedulinglisters.PriorityClassLister
-	synced          []cache.InformerSynced
+	// pdbs are the PodDisruptionBudgets preemption respects.
+	pdbs   budgetLister
+	synced []cache.InformerSynced
 
 	bindSlots chan struct{}
 	inFlight  sync.WaitGroup
@@ -63,6 +65,7 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, o
 	s := &Scheduler{client: client, informers: factory, opts: o, log: o.logger.With("component", "scheduler"),
 		bindSlots: make(chan struct{}, max(1, o.bindConcurrency))}
 	s.priorityClasses = factory.Scheduling().V1().PriorityClasses().Lister()
+	s.pdbs = factory.Policy().V1().PodDisruptionBudgets().Lister()
 	s.snap = NewSnapshot(s.priorityOf)
 	s.queue = NewQueue(s.priorityOf, o.initialBackoff, o.maxBackoff, nil)
 	vols := informerVolumes{
@@ -113,6 +116,9 @@ func (s *Scheduler) register() error {
 		}
 		s.synced = append(s.synced, h.inf.HasSynced)
 	}
+	// Budgets only rank preemption plans and never make a pod fit, so a
+	// change to one wakes no pod.
+	s.synced = append(s.synced, f.Policy().V1().PodDisruptionBudgets().Informer().HasSynced)
 	return nil
 }
 
