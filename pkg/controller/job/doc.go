@@ -2,8 +2,10 @@
 // (completions, parallelism, NonIndexed and Indexed completion modes),
 // counts finished pods exactly once through the batch.kubernetes.io/job-tracking
 // pod finalizer and status.uncountedTerminatedPods, fails Jobs past their
-// backoffLimit or activeDeadlineSeconds, suspends and resumes them, and
-// deletes finished Jobs once their ttlSecondsAfterFinished has passed.
+// backoffLimit or activeDeadlineSeconds, applies podFailurePolicy,
+// backoffLimitPerIndex/maxFailedIndexes and successPolicy, suspends and
+// resumes Jobs, and deletes finished Jobs once their
+// ttlSecondsAfterFinished has passed.
 //
 // It writes Job status, creates and deletes the Job's pods, and patches
 // pods only to adopt, release or remove its finalizer; it never writes a

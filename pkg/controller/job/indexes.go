@@ -91,6 +91,17 @@ func podIndex(p *corev1.Pod) int {
 	return n
 }
 
+// union returns a new set holding the indexes of all sets.
+func union(sets ...indexSet) indexSet {
+	out := indexSet{}
+	for _, s := range sets {
+		for ix := range s {
+			out[ix] = true
+		}
+	}
+	return out
+}
+
 // missingIndexes returns up to n indexes below completions that are
 // neither completed nor running, lowest first.
 func missingIndexes(completions int, completed, running indexSet, n int) []int {

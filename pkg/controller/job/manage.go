@@ -27,8 +27,16 @@ func (jc *Controller) manage(ctx context.Context, key string, r *round, succeede
 	job := r.job
 	var surplus []*corev1.Pod
 	var indexes []int
+	var waiting indexSet
+	if perIndex(job) {
+		// Each index backs off on its own failures; the others go on.
+		var wait time.Duration
+		if waiting, wait = indexesInBackoff(job, r.pods, union(r.completed, r.failedIx), now); wait > 0 {
+			jc.queue.EnqueueAfter(job, wait)
+		}
+	}
 	if indexed(job) {
-		surplus, indexes = planIndexed(job, r)
+		surplus, indexes = planIndexed(job, r, waiting)
 	} else {
 		want := int(wantActive(job, succeeded))
 		if n := len(r.active) - want; n > 0 {
@@ -49,24 +57,44 @@ func (jc *Controller) manage(ctx context.Context, key string, r *round, succeede
 	if len(indexes) == 0 {
 		return 0, 0, nil
 	}
-	if wait := creationBackoff(r.pods, job, now); wait > 0 {
-		jc.queue.EnqueueAfter(job, wait)
-		return 0, 0, nil
+	if !perIndex(job) {
+		if wait := creationBackoff(r.pods, job, now); wait > 0 {
+			jc.queue.EnqueueAfter(job, wait)
+			return 0, 0, nil
+		}
 	}
-	created, err := jc.createPods(ctx, key, job, indexes)
+	created, err := jc.createPods(ctx, key, job, newPods(job, r.pods, indexes))
 	return created, 0, err
 }
 
+// newPods builds the pods to create for indexes (-1: NonIndexed). Pods
+// of a per-index Job carry their index's failure counts.
+func newPods(job *batchv1.Job, pods []*corev1.Pod, indexes []int) []*corev1.Pod {
+	var replaced map[int]*corev1.Pod
+	if perIndex(job) {
+		replaced = lastFailedByIndex(job, pods)
+	}
+	out := make([]*corev1.Pod, len(indexes))
+	for i, ix := range indexes {
+		out[i] = newPod(job, ix)
+		if perIndex(job) {
+			annotateFailureCounts(out[i], job, replaced[ix])
+		}
+	}
+	return out
+}
+
 // planIndexed returns the pods of an Indexed Job to delete (no valid
-// index, a completed index, a second pod of an index, or beyond
-// parallelism) and the indexes to start.
-func planIndexed(job *batchv1.Job, r *round) ([]*corev1.Pod, []int) {
+// index, a completed or failed index, a second pod of an index, or beyond
+// parallelism) and the indexes to start: the lowest neither completed,
+// failed, running nor waiting out a back-off.
+func planIndexed(job *batchv1.Job, r *round, waiting indexSet) ([]*corev1.Pod, []int) {
 	completions := int(ptr.Deref(job.Spec.Completions, 0))
 	running := indexSet{}
 	var keep, surplus []*corev1.Pod
 	for _, p := range r.active {
 		ix := podIndex(p)
-		if ix < 0 || ix >= completions || r.completed[ix] || running[ix] {
+		if ix < 0 || ix >= completions || r.completed[ix] || r.failedIx[ix] || running[ix] {
 			surplus = append(surplus, p)
 			continue
 		}
@@ -82,18 +110,19 @@ func planIndexed(job *batchv1.Job, r *round) ([]*corev1.Pod, []int) {
 	if len(surplus) > 0 {
 		return surplus, nil
 	}
-	return nil, missingIndexes(completions, r.completed, running, min(parallelism-len(keep), burstPods))
+	skip := union(r.completed, r.failedIx, waiting)
+	return nil, missingIndexes(completions, skip, running, min(parallelism-len(keep), burstPods))
 }
 
-// createPods creates one pod per entry of indexes (-1: NonIndexed), all
-// at once, and returns how many were created.
-func (jc *Controller) createPods(ctx context.Context, key string, job *batchv1.Job, indexes []int) (int, error) {
-	jc.expectations.Expect(key, len(indexes), nil)
+// createPods creates pods, all at once, and returns how many were
+// created.
+func (jc *Controller) createPods(ctx context.Context, key string, job *batchv1.Job, pods []*corev1.Pod) (int, error) {
+	jc.expectations.Expect(key, len(pods), nil)
 	var wg sync.WaitGroup
-	errs := make([]error, len(indexes))
-	for i, ix := range indexes {
+	errs := make([]error, len(pods))
+	for i, p := range pods {
 		wg.Go(func() {
-			pod, err := jc.client.CoreV1().Pods(job.Namespace).Create(ctx, newPod(job, ix), metav1.CreateOptions{})
+			pod, err := jc.client.CoreV1().Pods(job.Namespace).Create(ctx, p, metav1.CreateOptions{})
 			if err != nil {
 				jc.expectations.CreationObserved(key) // never coming
 				jc.events.Eventf(job, corev1.EventTypeWarning, "FailedCreate", "Error creating: %v", err)

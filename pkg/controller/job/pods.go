@@ -29,9 +29,11 @@ func hasFinalizer(p *corev1.Pod) bool {
 }
 
 // onlyReplaceFailed reports whether terminating pods wait for the Failed
-// phase before they count (podReplacementPolicy Failed).
+// phase before they count (podReplacementPolicy Failed, which a
+// podFailurePolicy implies).
 func onlyReplaceFailed(job *batchv1.Job) bool {
-	return ptr.Deref(job.Spec.PodReplacementPolicy, batchv1.TerminatingOrFailed) == batchv1.Failed
+	return job.Spec.PodFailurePolicy != nil ||
+		ptr.Deref(job.Spec.PodReplacementPolicy, batchv1.TerminatingOrFailed) == batchv1.Failed
 }
 
 // podFailed reports whether a pod counts as failed: phase Failed, or, with

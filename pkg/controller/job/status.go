@@ -9,13 +9,6 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-// Condition messages, as Kubernetes words them.
-const (
-	msgBackoffLimit = "Job has reached the specified backoff limit"
-	msgDeadline     = "Job was active longer than specified deadline"
-	msgCompletions  = "Reached expected number of succeeded pods"
-)
-
 // findCondition returns the condition of type t, or nil.
 func findCondition(s *batchv1.JobStatus, t batchv1.JobConditionType) *batchv1.JobCondition {
 	for i := range s.Conditions {

@@ -26,8 +26,10 @@ type round struct {
 	pods      []*corev1.Pod
 	active    []*corev1.Pod // pending or running, not terminating
 	completed indexSet      // Indexed Jobs: completed indexes, counted or not
+	failedIx  indexSet      // backoffLimitPerIndex: failed indexes, never retried
 	// release are finished pods holding the finalizer that count for
-	// nothing (a second success of an index); their finalizer just goes.
+	// nothing (a second success of an index, a success of a failed index,
+	// a failure the podFailurePolicy ignores); their finalizer just goes.
 	release []*corev1.Pod
 }
 
@@ -73,13 +75,16 @@ func (jc *Controller) sync(ctx context.Context, key string) error {
 			continue
 		}
 		switch {
+		case failedPod(p) && !judge(job, p).counts():
+			// Ignored by the podFailurePolicy: released, never counted.
+			r.release = append(r.release, p)
 		case failedPod(p):
 			unc.Failed = append(unc.Failed, p.UID)
 		case !indexed(job):
 			unc.Succeeded = append(unc.Succeeded, p.UID)
 		default:
 			ix := podIndex(p)
-			if ix < 0 || ix >= int(ptr.Deref(job.Spec.Completions, 0)) || r.completed[ix] {
+			if ix < 0 || ix >= int(ptr.Deref(job.Spec.Completions, 0)) || r.completed[ix] || r.failedIx[ix] {
 				r.release = append(r.release, p)
 				continue
 			}
@@ -89,6 +94,9 @@ func (jc *Controller) sync(ctx context.Context, key string) error {
 	}
 	if indexed(job) {
 		status.CompletedIndexes = r.completed.String()
+	}
+	if perIndex(job) {
+		status.FailedIndexes = ptr.To(r.failedIx.String())
 	}
 	succeeded := status.Succeeded + int32(len(unc.Succeeded))
 	failed := status.Failed + int32(len(unc.Failed))
@@ -162,9 +170,12 @@ func indexed(job *batchv1.Job) bool {
 
 // observe sorts the Job's pods.
 func (jc *Controller) observe(job *batchv1.Job, pods []*corev1.Pod) *round {
-	r := &round{job: job, pods: pods, completed: indexSet{}}
+	r := &round{job: job, pods: pods, completed: indexSet{}, failedIx: indexSet{}}
 	if indexed(job) {
 		r.completed = parseIndexes(job.Status.CompletedIndexes, int(ptr.Deref(job.Spec.Completions, 0)))
+	}
+	if perIndex(job) {
+		r.failedIx = failedIndexSet(job, pods)
 	}
 	for _, p := range pods {
 		if replicaset.IsPodActive(p) {
@@ -172,49 +183,6 @@ func (jc *Controller) observe(job *batchv1.Job, pods []*corev1.Pod) *round {
 		}
 	}
 	return r
-}
-
-// finishTarget returns the condition (FailureTarget or SuccessCriteriaMet)
-// the Job is heading to, setting it on status when new, or nil.
-func (jc *Controller) finishTarget(job *batchv1.Job, status *batchv1.JobStatus, r *round, succeeded, failed int32, now time.Time) *batchv1.JobCondition {
-	for _, t := range []batchv1.JobConditionType{batchv1.JobFailureTarget, batchv1.JobSuccessCriteriaMet} {
-		if c := findCondition(status, t); c != nil && c.Status == corev1.ConditionTrue {
-			return c
-		}
-	}
-	var t batchv1.JobConditionType
-	var reason, msg string
-	left, hasDeadline := deadlineLeft(job, status.StartTime, now)
-	switch {
-	case exceedsBackoffLimit(job, failed, r.active):
-		t, reason, msg = batchv1.JobFailureTarget, batchv1.JobReasonBackoffLimitExceeded, msgBackoffLimit
-	case hasDeadline && left <= 0 && !ptr.Deref(job.Spec.Suspend, false):
-		t, reason, msg = batchv1.JobFailureTarget, batchv1.JobReasonDeadlineExceeded, msgDeadline
-	case reachedCompletions(job, succeeded, len(r.active)):
-		t, reason, msg = batchv1.JobSuccessCriteriaMet, batchv1.JobReasonCompletionsReached, msgCompletions
-	default:
-		return nil
-	}
-	setCondition(status, t, corev1.ConditionTrue, reason, msg, now)
-	return findCondition(status, t)
-}
-
-// finish turns the target condition into the terminal one.
-func (jc *Controller) finish(job *batchv1.Job, status *batchv1.JobStatus, target *batchv1.JobCondition, now time.Time) {
-	if target.Type == batchv1.JobSuccessCriteriaMet {
-		setCondition(status, batchv1.JobComplete, corev1.ConditionTrue, target.Reason, target.Message, now)
-		if status.CompletionTime == nil {
-			status.CompletionTime = ptr.To(metav1.NewTime(now))
-		}
-		jc.events.Event(job, corev1.EventTypeNormal, "Completed", "Job completed")
-	} else {
-		setCondition(status, batchv1.JobFailed, corev1.ConditionTrue, target.Reason, target.Message, now)
-		jc.events.Event(job, corev1.EventTypeWarning, target.Reason, target.Message)
-	}
-	status.Active, status.Ready = 0, ptr.To[int32](0)
-	if ttl := job.Spec.TTLSecondsAfterFinished; ttl != nil {
-		jc.queue.EnqueueAfter(job, time.Duration(*ttl)*time.Second)
-	}
 }
 
 // moveCounted moves the UIDs whose finalizer is gone from
