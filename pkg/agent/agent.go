@@ -48,6 +48,8 @@ type Agent struct {
 	node   nodeState
 	ready  chan struct{}
 	hostIP string
+	// checkStatus asks the heartbeat loop for a status check now.
+	checkStatus chan struct{}
 
 	prober   *probes.Prober
 	probeMgr *probes.Manager
@@ -70,6 +72,8 @@ func New(client kubernetes.Interface, rt runtime.Runtime, opts Options) (*Agent,
 		deleted:   map[types.UID]time.Time{},
 		images:    map[string]string{},
 		ready:     make(chan struct{}),
+
+		checkStatus: make(chan struct{}, 1),
 	}
 	for _, addr := range opts.Addresses {
 		if addr.Type == corev1.NodeInternalIP {

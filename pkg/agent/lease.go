@@ -86,10 +86,13 @@ func (a *Agent) heartbeat(ctx context.Context) {
 	var lastLease, lastStatus, lastResync time.Time
 	lastLease, lastStatus, lastResync = a.now(), a.now(), a.now()
 	for {
+		forceStatus := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
+		case <-a.checkStatus:
+			forceStatus = true
 		}
 		timer.Reset(tick)
 		now := a.now()
@@ -99,7 +102,7 @@ func (a *Agent) heartbeat(ctx context.Context) {
 				a.opts.Logger.Warn("lease", "node", a.opts.NodeName, "err", err)
 			}
 		}
-		if now.Sub(lastStatus) >= a.opts.StatusCheckInterval-tick/10 {
+		if forceStatus || now.Sub(lastStatus) >= a.opts.StatusCheckInterval-tick/10 {
 			lastStatus = now
 			if err := a.postStatus(ctx, false); err != nil && ctx.Err() == nil {
 				a.opts.Logger.Warn("node status", "node", a.opts.NodeName, "err", err)
@@ -109,5 +112,15 @@ func (a *Agent) heartbeat(ctx context.Context) {
 			lastResync = now
 			a.resyncAll()
 		}
+	}
+}
+
+// CheckStatus has the node's status recomputed (and posted if it changed)
+// now rather than at the next interval: a real node calls it when its
+// health changed, e.g. once its pod network is set up.
+func (a *Agent) CheckStatus() {
+	select {
+	case a.checkStatus <- struct{}{}:
+	default:
 	}
 }

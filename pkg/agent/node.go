@@ -100,7 +100,7 @@ func (a *Agent) desiredNode(ctx context.Context) (*corev1.Node, error) {
 		n.Spec.PodCIDR = a.opts.PodCIDR
 		n.Spec.PodCIDRs = []string{a.opts.PodCIDR}
 	}
-	n.Status.Conditions = a.nodeConditions(nil)
+	n.Status.Conditions = a.nodeConditions(nil, a.health(ctx))
 	return n, nil
 }
 
@@ -111,29 +111,6 @@ func hasAddress(addrs []corev1.NodeAddress, t corev1.NodeAddressType) bool {
 		}
 	}
 	return false
-}
-
-// nodeConditions computes the conditions, keeping transition times from
-// old where a condition's status did not change.
-func (a *Agent) nodeConditions(old []corev1.NodeCondition) []corev1.NodeCondition {
-	now := metav1.NewTime(a.now().Truncate(time.Second))
-	conds := []corev1.NodeCondition{
-		{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientMemory", Message: "kubelet has sufficient memory available"},
-		{Type: corev1.NodeDiskPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasNoDiskPressure", Message: "kubelet has no disk pressure"},
-		{Type: corev1.NodePIDPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientPID", Message: "kubelet has sufficient PID available"},
-		{Type: corev1.NodeNetworkUnavailable, Status: corev1.ConditionFalse, Reason: "RouteCreated", Message: "agent configured the pod network"},
-		{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: "kubelet is posting ready status"},
-	}
-	for i := range conds {
-		c := &conds[i]
-		c.LastHeartbeatTime, c.LastTransitionTime = now, now
-		for _, o := range old {
-			if o.Type == c.Type && o.Status == c.Status {
-				c.LastTransitionTime = o.LastTransitionTime
-			}
-		}
-	}
-	return conds
 }
 
 // register creates the Node, or brings an existing one up to date.
@@ -200,7 +177,7 @@ func (a *Agent) postStatus(ctx context.Context, force bool) error {
 		return err
 	}
 	cur := a.node.node
-	want.Status.Conditions = a.nodeConditions(cur.Status.Conditions)
+	want.Status.Conditions = a.nodeConditions(cur.Status.Conditions, a.health(ctx))
 	next := cur.DeepCopy()
 	next.Status.Capacity = want.Status.Capacity
 	next.Status.Allocatable = want.Status.Allocatable

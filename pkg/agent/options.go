@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -50,9 +51,12 @@ type Options struct {
 	// publishes it as status.daemonEndpoints.kubeletEndpoint.port (10250).
 	KubeletPort int32
 
-	LeaseDuration        time.Duration
-	LeaseRenewInterval   time.Duration
-	StatusCheckInterval  time.Duration // how often node status is recomputed
+	LeaseDuration       time.Duration
+	LeaseRenewInterval  time.Duration
+	StatusCheckInterval time.Duration // how often node status is recomputed
+	// Health measures the node for its conditions each time the status
+	// is checked (nil: always healthy, as simulated nodes are).
+	Health               func(ctx context.Context) NodeHealth
 	StatusReportInterval time.Duration // status is posted at least this often
 	PodResyncInterval    time.Duration // every pod is re-examined this often
 	BackoffInitial       time.Duration // first restart delay (10 s)

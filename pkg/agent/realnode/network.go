@@ -51,6 +51,16 @@ func (p *podNetwork) configure(cfg network.Config) error {
 	return nil
 }
 
+// configured reports whether the pod network is set up.
+func (p *podNetwork) configured() bool {
+	select {
+	case <-p.ready:
+		return true
+	default:
+		return false
+	}
+}
+
 func (p *podNetwork) wait(ctx context.Context) (*network.Network, error) {
 	select {
 	case <-p.ready:

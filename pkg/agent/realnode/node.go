@@ -73,6 +73,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		Addresses:   []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: nodeIP.String()}},
 		KubeletPort: int32(cfg.KubeletPort),
 		Volumes:     vm,
+		Health:      nodeHealth(rt, pn, cfg.DataDir),
 		Logger:      log,
 	}
 	if hn, herr := os.Hostname(); herr == nil {
@@ -115,7 +116,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	start("volumes", vm.Run)
 	start("streaming server", srv.Run)
 	start("local-path cleaner", cleaner.Run)
-	start("node network", func(ctx context.Context) error { return watchNodes(ctx, cfg, pn, log) })
+	start("node network", func(ctx context.Context) error { return watchNodes(ctx, cfg, pn, ag.CheckStatus, log) })
 	log.Info("node agent running", "address", nodeIP, "data-dir", cfg.DataDir)
 	<-runCtx.Done()
 	wg.Wait()

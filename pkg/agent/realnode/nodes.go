@@ -18,7 +18,7 @@ import (
 // watchNodes follows the cluster's Nodes: this node's spec.podCIDR
 // configures the pod network (when it was not given), the others' pod
 // CIDRs become host-gw routes via their InternalIPs.
-func watchNodes(ctx context.Context, cfg Config, pn *podNetwork, log *slog.Logger) error {
+func watchNodes(ctx context.Context, cfg Config, pn *podNetwork, onNetwork func(), log *slog.Logger) error {
 	factory := informers.NewSharedInformerFactory(cfg.Client, 0)
 	inf := factory.Core().V1().Nodes()
 	changed := make(chan struct{}, 1)
@@ -49,10 +49,11 @@ func watchNodes(ctx context.Context, cfg Config, pn *podNetwork, log *slog.Logge
 		nodes := make([]corev1.Node, 0, len(list))
 		for _, n := range list {
 			nodes = append(nodes, *n)
-			if n.Name == cfg.NodeName && !cfg.PodCIDR.IsValid() && n.Spec.PodCIDR != "" {
+			if n.Name == cfg.NodeName && !cfg.PodCIDR.IsValid() && n.Spec.PodCIDR != "" && !pn.configured() {
 				if err := configureFromNode(pn, cfg, n.Spec.PodCIDR); err != nil {
 					return err
 				}
+				onNetwork()
 			}
 		}
 		peers := peerRoutes(cfg.NodeName, nodes)

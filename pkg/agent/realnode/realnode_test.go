@@ -62,16 +62,38 @@ func TestPodInfoHostPorts(t *testing.T) {
 	}
 }
 
-func TestMemTotal(t *testing.T) {
+func TestMeminfo(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "meminfo")
-	if err := os.WriteFile(p, []byte("MemFree:  10 kB\nMemTotal:       2048 kB\n"), 0o600); err != nil {
+	if err := os.WriteFile(p, []byte("MemFree:  10 kB\nMemTotal:       2048 kB\nMemAvailable:  1024 kB\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := memTotal(p); !ok || got != 2048*1024 {
-		t.Errorf("memTotal = %d, %v; want 2 MiB", got, ok)
+	if got, ok := meminfo(p, "MemTotal"); !ok || got != 2048*1024 {
+		t.Errorf("MemTotal = %d, %v; want 2 MiB", got, ok)
 	}
-	if _, ok := memTotal(filepath.Join(t.TempDir(), "none")); ok {
-		t.Error("memTotal of a missing file reported a value")
+	if got, ok := meminfo(p, "MemAvailable"); !ok || got != 1024*1024 {
+		t.Errorf("MemAvailable = %d, %v; want 1 MiB", got, ok)
+	}
+	if _, ok := meminfo(filepath.Join(t.TempDir(), "none"), "MemTotal"); ok {
+		t.Error("meminfo of a missing file reported a value")
+	}
+}
+
+func TestDiskPressure(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		u    fsStats
+		ok   bool
+		want string
+	}{
+		{"plenty", fsStats{blocks: 100, blocksAvail: 50, files: 100, filesFree: 50}, true, ""},
+		{"blocks", fsStats{blocks: 100, blocksAvail: 9, files: 100, filesFree: 50}, true, "kubelet has disk pressure: 9% of the node file system available, threshold 10%"},
+		{"inodes", fsStats{blocks: 100, blocksAvail: 50, files: 100, filesFree: 4}, true, "kubelet has disk pressure: 4% of the node file system's inodes free, threshold 5%"},
+		{"no inode count", fsStats{blocks: 100, blocksAvail: 50}, true, ""},
+		{"not measured", fsStats{}, false, ""},
+	} {
+		if got := diskPressure(tc.u, tc.ok); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
 

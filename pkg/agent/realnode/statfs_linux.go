@@ -4,10 +4,15 @@ package realnode
 
 import "golang.org/x/sys/unix"
 
-func fsSize(dir string) (int64, bool) {
+func fsUsage(dir string) (fsStats, bool) {
 	var st unix.Statfs_t
 	if err := unix.Statfs(dir, &st); err != nil {
-		return 0, false
+		return fsStats{}, false
 	}
-	return int64(st.Blocks) * st.Bsize, true
+	return fsStats{blocks: st.Blocks, blocksAvail: st.Bavail, files: st.Files, filesFree: st.Ffree, blockSize: st.Bsize}, true
+}
+
+func fsSize(dir string) (int64, bool) {
+	u, ok := fsUsage(dir)
+	return int64(u.blocks) * u.blockSize, ok
 }

@@ -79,7 +79,7 @@ func Capacity(dataDir string) corev1.ResourceList {
 		corev1.ResourceCPU:  *resource.NewQuantity(int64(goruntime.NumCPU()), resource.DecimalSI),
 		corev1.ResourcePods: *resource.NewQuantity(110, resource.DecimalSI),
 	}
-	if mem, ok := memTotal("/proc/meminfo"); ok {
+	if mem, ok := meminfo("/proc/meminfo", "MemTotal"); ok {
 		rl[corev1.ResourceMemory] = *resource.NewQuantity(mem, resource.BinarySI)
 	}
 	if size, ok := fsSize(dataDir); ok {
@@ -88,8 +88,9 @@ func Capacity(dataDir string) corev1.ResourceList {
 	return rl
 }
 
-// memTotal reads MemTotal (kB) from a meminfo file, in bytes.
-func memTotal(path string) (int64, bool) {
+// meminfo reads one field (in kB, e.g. MemTotal) of a meminfo file, in
+// bytes.
+func meminfo(path, field string) (int64, bool) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, false
@@ -97,7 +98,7 @@ func memTotal(path string) (int64, bool) {
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		rest, ok := strings.CutPrefix(s.Text(), "MemTotal:")
+		rest, ok := strings.CutPrefix(s.Text(), field+":")
 		if !ok {
 			continue
 		}
