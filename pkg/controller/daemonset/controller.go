@@ -29,18 +29,19 @@ var kind = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"}
 
 // Controller keeps one pod of every DaemonSet on each eligible node.
 type Controller struct {
-	client    kubernetes.Interface
-	history   history.Client
-	dsLister  appslisters.DaemonSetLister
-	podLister corelisters.PodLister
-	nodes     corelisters.NodeLister
-	revisions appslisters.ControllerRevisionLister
-	synced    []cache.InformerSynced
-	queue     controller.Queue
-	pending   *pending
-	events    record.EventRecorder
-	now       func() time.Time
-	log       *slog.Logger
+	client     kubernetes.Interface
+	history    history.Client
+	dsLister   appslisters.DaemonSetLister
+	podLister  corelisters.PodLister
+	podIndexer cache.Indexer
+	nodes      corelisters.NodeLister
+	revisions  appslisters.ControllerRevisionLister
+	synced     []cache.InformerSynced
+	queue      controller.Queue
+	pending    *pending
+	events     record.EventRecorder
+	now        func() time.Time
+	log        *slog.Logger
 }
 
 // New builds the controller and registers its informer handlers; it is a
@@ -49,15 +50,19 @@ func New(c *controller.Context) (controller.Controller, error) {
 	now := c.Clock()
 	dsInf := c.Informers.Apps().V1().DaemonSets()
 	podInf := c.Informers.Core().V1().Pods()
+	if err := controller.AddControllerUIDIndex(podInf.Informer()); err != nil {
+		return nil, err
+	}
 	nodeInf := c.Informers.Core().V1().Nodes()
 	revInf := c.Informers.Apps().V1().ControllerRevisions()
 	dc := &Controller{
-		client:    c.Client,
-		history:   history.Client{Client: c.Client},
-		dsLister:  dsInf.Lister(),
-		podLister: podInf.Lister(),
-		nodes:     nodeInf.Lister(),
-		revisions: revInf.Lister(),
+		client:     c.Client,
+		history:    history.Client{Client: c.Client},
+		dsLister:   dsInf.Lister(),
+		podLister:  podInf.Lister(),
+		podIndexer: podInf.Informer().GetIndexer(),
+		nodes:      nodeInf.Lister(),
+		revisions:  revInf.Lister(),
 		synced: []cache.InformerSynced{dsInf.Informer().HasSynced, podInf.Informer().HasSynced,
 			nodeInf.Informer().HasSynced, revInf.Informer().HasSynced},
 		queue:   controller.NewQueue("daemonset"),

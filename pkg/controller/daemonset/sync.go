@@ -192,7 +192,7 @@ func (dc *Controller) rollingLimits(ds *appsv1.DaemonSet, nodes []*corev1.Node) 
 // claimPods returns the pods ds controls, adopting and releasing as the
 // selector says, oldest first.
 func (dc *Controller) claimPods(ctx context.Context, ds *appsv1.DaemonSet, selector labels.Selector) ([]*corev1.Pod, error) {
-	all, err := dc.podLister.Pods(ds.Namespace).List(labels.Everything())
+	all, err := controller.OwnedOrOrphaned[*corev1.Pod](dc.podIndexer, ds.Namespace, ds.UID)
 	if err != nil {
 		return nil, fmt.Errorf("list pods: %w", err)
 	}

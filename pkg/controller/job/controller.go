@@ -35,6 +35,7 @@ type Controller struct {
 	client       kubernetes.Interface
 	jobLister    batchlisters.JobLister
 	podLister    corelisters.PodLister
+	podIndexer   cache.Indexer
 	synced       []cache.InformerSynced
 	queue        controller.Queue
 	expectations *controller.Expectations[types.UID]
@@ -50,10 +51,14 @@ func New(c *controller.Context) (controller.Controller, error) {
 	now := c.Clock()
 	jobInf := c.Informers.Batch().V1().Jobs()
 	podInf := c.Informers.Core().V1().Pods()
+	if err := controller.AddControllerUIDIndex(podInf.Informer()); err != nil {
+		return nil, err
+	}
 	jc := &Controller{
 		client:       c.Client,
 		jobLister:    jobInf.Lister(),
 		podLister:    podInf.Lister(),
+		podIndexer:   podInf.Informer().GetIndexer(),
 		synced:       []cache.InformerSynced{jobInf.Informer().HasSynced, podInf.Informer().HasSynced},
 		queue:        controller.NewQueue("job"),
 		expectations: controller.NewExpectations[types.UID](now),

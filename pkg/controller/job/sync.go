@@ -12,11 +12,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 
+	"github.com/tugcluster/tug/pkg/controller"
 	"github.com/tugcluster/tug/pkg/controller/replicaset"
 )
 
@@ -228,7 +228,7 @@ func (jc *Controller) claimPods(ctx context.Context, job *batchv1.Job) ([]*corev
 	if err != nil || selector.Empty() {
 		return nil, nil // validation keeps such Jobs out
 	}
-	all, err := jc.podLister.Pods(job.Namespace).List(labels.Everything())
+	all, err := controller.OwnedOrOrphaned[*corev1.Pod](jc.podIndexer, job.Namespace, job.UID)
 	if err != nil {
 		return nil, fmt.Errorf("list pods: %w", err)
 	}

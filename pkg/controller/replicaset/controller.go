@@ -33,6 +33,7 @@ type Controller struct {
 	client       kubernetes.Interface
 	rsLister     appslisters.ReplicaSetLister
 	podLister    corelisters.PodLister
+	podIndexer   cache.Indexer
 	synced       []cache.InformerSynced
 	queue        controller.Queue
 	expectations *controller.Expectations[string]
@@ -47,10 +48,14 @@ func New(c *controller.Context) (controller.Controller, error) {
 	now := c.Clock()
 	rsInf := c.Informers.Apps().V1().ReplicaSets()
 	podInf := c.Informers.Core().V1().Pods()
+	if err := controller.AddControllerUIDIndex(podInf.Informer()); err != nil {
+		return nil, err
+	}
 	rc := &Controller{
 		client:       c.Client,
 		rsLister:     rsInf.Lister(),
 		podLister:    podInf.Lister(),
+		podIndexer:   podInf.Informer().GetIndexer(),
 		synced:       []cache.InformerSynced{rsInf.Informer().HasSynced, podInf.Informer().HasSynced},
 		queue:        controller.NewQueue("replicaset"),
 		expectations: controller.NewExpectations[string](now),

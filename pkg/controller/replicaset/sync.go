@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 
@@ -36,7 +35,7 @@ func (rc *Controller) sync(ctx context.Context, key string) error {
 		return nil // validation keeps such objects out; nothing sensible to do
 	}
 	needsSync := rc.expectations.Satisfied(key)
-	all, err := rc.podLister.Pods(ns).List(labels.Everything())
+	all, err := controller.OwnedOrOrphaned[*corev1.Pod](rc.podIndexer, ns, rs.UID)
 	if err != nil {
 		return fmt.Errorf("list pods: %w", err)
 	}

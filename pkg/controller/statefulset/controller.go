@@ -29,17 +29,18 @@ var kind = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"}
 
 // Controller gives every StatefulSet its ordered, stably named pods.
 type Controller struct {
-	client    kubernetes.Interface
-	history   history.Client
-	setLister appslisters.StatefulSetLister
-	podLister corelisters.PodLister
-	claims    corelisters.PersistentVolumeClaimLister
-	revisions appslisters.ControllerRevisionLister
-	synced    []cache.InformerSynced
-	queue     controller.Queue
-	events    record.EventRecorder
-	now       func() time.Time
-	log       *slog.Logger
+	client     kubernetes.Interface
+	history    history.Client
+	setLister  appslisters.StatefulSetLister
+	podLister  corelisters.PodLister
+	podIndexer cache.Indexer
+	claims     corelisters.PersistentVolumeClaimLister
+	revisions  appslisters.ControllerRevisionLister
+	synced     []cache.InformerSynced
+	queue      controller.Queue
+	events     record.EventRecorder
+	now        func() time.Time
+	log        *slog.Logger
 }
 
 // New builds the controller and registers its informer handlers; it is a
@@ -47,15 +48,19 @@ type Controller struct {
 func New(c *controller.Context) (controller.Controller, error) {
 	setInf := c.Informers.Apps().V1().StatefulSets()
 	podInf := c.Informers.Core().V1().Pods()
+	if err := controller.AddControllerUIDIndex(podInf.Informer()); err != nil {
+		return nil, err
+	}
 	pvcInf := c.Informers.Core().V1().PersistentVolumeClaims()
 	revInf := c.Informers.Apps().V1().ControllerRevisions()
 	sc := &Controller{
-		client:    c.Client,
-		history:   history.Client{Client: c.Client},
-		setLister: setInf.Lister(),
-		podLister: podInf.Lister(),
-		claims:    pvcInf.Lister(),
-		revisions: revInf.Lister(),
+		client:     c.Client,
+		history:    history.Client{Client: c.Client},
+		setLister:  setInf.Lister(),
+		podLister:  podInf.Lister(),
+		podIndexer: podInf.Informer().GetIndexer(),
+		claims:     pvcInf.Lister(),
+		revisions:  revInf.Lister(),
 		synced: []cache.InformerSynced{setInf.Informer().HasSynced, podInf.Informer().HasSynced,
 			pvcInf.Informer().HasSynced, revInf.Informer().HasSynced},
 		queue:  controller.NewQueue("statefulset"),

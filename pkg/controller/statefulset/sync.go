@@ -81,7 +81,7 @@ func ptrValue(p *int32) int32 {
 // claimPods returns the pods set controls, adopting and releasing as the
 // selector says.
 func (sc *Controller) claimPods(ctx context.Context, set *appsv1.StatefulSet, selector labels.Selector) ([]*corev1.Pod, error) {
-	all, err := sc.podLister.Pods(set.Namespace).List(labels.Everything())
+	all, err := controller.OwnedOrOrphaned[*corev1.Pod](sc.podIndexer, set.Namespace, set.UID)
 	if err != nil {
 		return nil, fmt.Errorf("list pods: %w", err)
 	}
