@@ -218,16 +218,41 @@ func (r *Runtime) finish(ctx context.Context, id string, code uint32, at time.Ti
 		}
 	}
 	r.drainCopier(id, 2*time.Second)
-	if task, err := c.Task(ctx, nil); err == nil {
-		if _, err := task.Delete(ctx); err != nil && !errdefs.IsNotFound(err) {
-			return "", fmt.Errorf("delete task: %w", err)
-		}
-	} else if !errdefs.IsNotFound(err) {
+	if err := deleteTask(ctx, c); err != nil {
 		return "", err
 	}
 	r.dropCopier(id)
 	_ = os.RemoveAll(r.fifoDir(id))
 	return labels[labelSandbox], nil
+}
+
+// deleteTask deletes the container's task, if any. Containers share shims
+// (see shimGroup): a shim whose last other container was deleted at the
+// same moment may exit under the call, which then fails with a closed
+// connection although containerd can still clean up; so a failed delete
+// is retried a few times before it counts.
+func deleteTask(ctx context.Context, c containerd.Container) error {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("delete task: %w", errors.Join(err, ctx.Err()))
+			case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+			}
+		}
+		var task containerd.Task
+		task, err = c.Task(ctx, nil)
+		if errdefs.IsNotFound(err) {
+			return nil
+		}
+		if err == nil {
+			if _, err = task.Delete(ctx); err == nil || errdefs.IsNotFound(err) {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("delete task: %w", err)
 }
 
 // lockContainer serializes finishing one container.
