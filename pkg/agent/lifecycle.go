@@ -114,6 +114,11 @@ func (a *Agent) probeKill(ctx context.Context, st *podState, pod *corev1.Pod, c 
 // which starts workers for new instances and ends those of old ones.
 func (a *Agent) syncProbes(st *podState, pod *corev1.Pod) {
 	var running []probes.Running
+	for i := range st.init {
+		if c := &st.init[i]; c.running() && i < len(pod.Spec.InitContainers) && isSidecar(&pod.Spec.InitContainers[i]) {
+			running = append(running, probes.Running{Name: pod.Spec.InitContainers[i].Name, ID: c.id, StartedAt: c.last.StartedAt})
+		}
+	}
 	for i := range st.app {
 		if c := &st.app[i]; c.running() && i < len(pod.Spec.Containers) {
 			running = append(running, probes.Running{Name: pod.Spec.Containers[i].Name, ID: c.id, StartedAt: c.last.StartedAt})

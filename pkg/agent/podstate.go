@@ -26,9 +26,12 @@ type podState struct {
 
 	sandbox   runtime.Sandbox
 	startTime time.Time
-	init      []containerState
-	app       []containerState
-	terminal  corev1.PodPhase // Succeeded or Failed once reached
+	// initialized: every init container completed once (sidecars: started),
+	// so the app containers run; later sidecar restarts do not block them.
+	initialized bool
+	init        []containerState
+	app         []containerState
+	terminal    corev1.PodPhase // Succeeded or Failed once reached
 	// finishedBefore: the API reported the pod finished before this
 	// agent ran anything for it; it is only torn down when deleted.
 	finishedBefore bool
@@ -45,7 +48,8 @@ type podState struct {
 
 // containerState tracks one container name across its restarts.
 type containerState struct {
-	id string // current instance; "" before the first create
+	id      string // current instance; "" before the first create
+	sidecar bool   // an init container with restartPolicy Always
 	// prevID is the instance before id, kept (exited) in the runtime for
 	// `kubectl logs --previous` until the next one starts.
 	prevID   string
@@ -70,17 +74,27 @@ type containerState struct {
 }
 
 func newPodState(pod *corev1.Pod) *podState {
-	return &podState{
+	st := &podState{
 		pod:  pod,
 		uid:  pod.UID,
 		init: make([]containerState, len(pod.Spec.InitContainers)),
 		app:  make([]containerState, len(pod.Spec.Containers)),
 	}
+	for i := range pod.Spec.InitContainers {
+		st.init[i].sidecar = isSidecar(&pod.Spec.InitContainers[i])
+	}
+	return st
 }
 
 // succeeded: the instance exited with code 0.
 func (c *containerState) succeeded() bool {
 	return c.id != "" && c.last.State == runtime.ContainerExited && c.last.ExitCode == 0
+}
+
+// isSidecar: an init container with restartPolicy Always runs beside the
+// app containers for the pod's whole life (Kubernetes' native sidecar).
+func isSidecar(spec *corev1.Container) bool {
+	return spec.RestartPolicy != nil && *spec.RestartPolicy == corev1.ContainerRestartPolicyAlways
 }
 
 func (c *containerState) running() bool {

@@ -21,9 +21,15 @@ const podReadyToStartContainers corev1.PodConditionType = "PodReadyToStartContai
 // equal to the one written.
 func mtime(t time.Time) metav1.Time { return metav1.NewTime(t.Truncate(time.Second)) }
 
+// initDone: the pod got past its init containers once, or every regular
+// init container succeeded and every sidecar runs.
 func initDone(st *podState) bool {
+	if st.initialized {
+		return true
+	}
 	for i := range st.init {
-		if !st.init[i].succeeded() {
+		c := &st.init[i]
+		if !c.succeeded() && !(c.sidecar && c.running()) {
 			return false
 		}
 	}
@@ -39,7 +45,7 @@ func podPhase(st *podState, pod *corev1.Pod) corev1.PodPhase {
 	if !initDone(st) {
 		for i := range st.init {
 			c := &st.init[i]
-			if c.exited() && !c.succeeded() && policy == corev1.RestartPolicyNever {
+			if c.exited() && !c.succeeded() && policy == corev1.RestartPolicyNever && !isSidecar(&pod.Spec.InitContainers[i]) {
 				return corev1.PodFailed
 			}
 		}
@@ -129,7 +135,7 @@ func (a *Agent) containerStatuses(cs []containerState, specs []corev1.Container,
 		case c.running():
 			o.State.Running = &corev1.ContainerStateRunning{StartedAt: mtime(c.last.StartedAt)}
 			o.Ready, started = true, true
-			if !init {
+			if !init || isSidecar(spec) {
 				ps := a.probeMgr.Status(podKey(pod), spec, c.id)
 				o.Ready, started = ps.Ready, ps.Started
 			}
@@ -138,7 +144,7 @@ func (a *Agent) containerStatuses(cs []containerState, specs []corev1.Container,
 			o.LastTerminationState = corev1.ContainerState{Terminated: terminated(&c.last, a.containerIDPrefix())}
 		case c.exited():
 			o.State.Terminated = terminated(&c.last, a.containerIDPrefix())
-			o.Ready = init && c.succeeded() // a finished init container counts as ready
+			o.Ready = init && c.succeeded() && !isSidecar(spec) // a finished init container counts as ready
 		default:
 			reason := c.waitReason
 			if reason == "" {
@@ -185,8 +191,13 @@ func (a *Agent) podConditions(st *podState, pod *corev1.Pod, s *corev1.PodStatus
 	}
 	var notInit, notReady []string
 	for i := range st.init {
-		if !st.init[i].succeeded() {
+		if !inited && !st.init[i].succeeded() && !(isSidecar(&pod.Spec.InitContainers[i]) && st.init[i].running()) {
 			notInit = append(notInit, pod.Spec.InitContainers[i].Name)
+		}
+	}
+	for i, cs := range s.InitContainerStatuses {
+		if isSidecar(&pod.Spec.InitContainers[i]) && !cs.Ready {
+			notReady = append(notReady, cs.Name)
 		}
 	}
 	for i, cs := range s.ContainerStatuses {

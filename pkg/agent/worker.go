@@ -137,6 +137,12 @@ func (a *Agent) syncContainers(ctx context.Context, st *podState, pod *corev1.Po
 	for i := range pod.Spec.InitContainers {
 		c, spec := &st.init[i], &pod.Spec.InitContainers[i]
 		a.refresh(ctx, c)
+		if isSidecar(spec) {
+			if !a.syncSidecar(ctx, st, pod, c, spec, later) && !st.initialized {
+				return requeue // the next init container waits until this one started
+			}
+			continue
+		}
 		if c.succeeded() {
 			continue
 		}
@@ -157,6 +163,7 @@ func (a *Agent) syncContainers(ctx context.Context, st *podState, pod *corev1.Po
 			return requeue
 		}
 	}
+	st.initialized = true
 	for i := range pod.Spec.Containers {
 		c, spec := &st.app[i], &pod.Spec.Containers[i]
 		a.refresh(ctx, c)
@@ -186,6 +193,36 @@ func (a *Agent) syncContainers(ctx context.Context, st *podState, pod *corev1.Po
 		}
 	}
 	return requeue
+}
+
+// syncSidecar keeps a sidecar (restartPolicy Always init container)
+// running: it is started, restarted with back-off whenever it exits
+// (whatever the pod's restart policy), and restarted when its liveness
+// probe fails. It reports whether the sidecar is running and started (its
+// startup probe, if any, passed), which lets the next init container go.
+func (a *Agent) syncSidecar(ctx context.Context, st *podState, pod *corev1.Pod, c *containerState, spec *corev1.Container, later func(time.Duration)) bool {
+	if c.running() {
+		ps := a.probeMgr.Status(podKey(pod), spec, c.id)
+		if ps.Kill == nil {
+			return ps.Started
+		}
+		a.probeKill(ctx, st, pod, c, spec, ps.Kill)
+		if c.running() {
+			later(time.Second) // the stop failed: try again
+			return ps.Started
+		}
+	}
+	if c.exited() {
+		if d := a.restartDelay(c, pod, spec); d > 0 {
+			later(d)
+			return false
+		}
+	}
+	later(a.startContainer(ctx, st, c, spec, true))
+	if c.exited() {
+		later(time.Nanosecond) // exited at once: back off next
+	}
+	return c.running() && a.probeMgr.Status(podKey(pod), spec, c.id).Started
 }
 
 func shouldRestart(policy corev1.RestartPolicy, exitCode int32) bool {

@@ -90,8 +90,7 @@ func (m *Manager) SyncPod(key string, pod *corev1.Pod, podIP string, running []R
 		m.pods[key] = ws
 	}
 	seen := map[workerKey]bool{}
-	for i := range pod.Spec.Containers {
-		c := &pod.Spec.Containers[i]
+	for _, c := range probedContainers(pod) {
 		r, ok := findRunning(running, c.Name)
 		if !ok {
 			continue
@@ -135,12 +134,27 @@ func findRunning(rs []Running, name string) (Running, bool) {
 }
 
 func podHasProbes(pod *corev1.Pod) bool {
-	for i := range pod.Spec.Containers {
-		if HasProbes(&pod.Spec.Containers[i]) {
+	for _, c := range probedContainers(pod) {
+		if HasProbes(c) {
 			return true
 		}
 	}
 	return false
+}
+
+// probedContainers are the containers whose probes run: the sidecars
+// (init containers with restartPolicy Always) and the app containers.
+func probedContainers(pod *corev1.Pod) []*corev1.Container {
+	var out []*corev1.Container
+	for i := range pod.Spec.InitContainers {
+		if c := &pod.Spec.InitContainers[i]; c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			out = append(out, c)
+		}
+	}
+	for i := range pod.Spec.Containers {
+		out = append(out, &pod.Spec.Containers[i])
+	}
+	return out
 }
 
 // RemovePod ends the pod's workers.
