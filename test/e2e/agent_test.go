@@ -29,6 +29,7 @@ func TestAgent(t *testing.T) {
 		t.Run("LivenessProbe", func(t *testing.T) { t.Parallel(); testLiveness(t, c) })
 		t.Run("PreStopAndGracefulStop", func(t *testing.T) { t.Parallel(); testPreStop(t, c) })
 		t.Run("LogsExecPortForward", func(t *testing.T) { t.Parallel(); testStreaming(t, c) })
+		t.Run("Sidecar", func(t *testing.T) { t.Parallel(); testSidecar(t, c) })
 		t.Run("Attach", func(t *testing.T) { t.Parallel(); testAttach(t, c) })
 		t.Run("Copy", func(t *testing.T) { t.Parallel(); testCopy(t, c) })
 		t.Run("ExecTTY", func(t *testing.T) { t.Parallel(); testExecTTY(t, c) })
