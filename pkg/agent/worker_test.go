@@ -12,7 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/tugcluster/tug/pkg/agent/runtime"
 	fakert "github.com/tugcluster/tug/pkg/agent/runtime/fake"
 )
 
@@ -202,22 +201,7 @@ func TestInitContainersRunInOrder(t *testing.T) {
 	if w := got.Status.ContainerStatuses[0].State.Waiting; w == nil || w.Reason != "PodInitializing" {
 		t.Fatalf("app container = %+v, want waiting PodInitializing", got.Status.ContainerStatuses[0].State)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		st, _ := h.rt.ListPodSandboxes(context.Background())
-		cs, _ := h.rt.ListContainers(context.Background(), st[0].ID)
-		done := false
-		for _, c := range cs {
-			done = done || (c.Name == "second" && c.State == runtime.ContainerExited)
-		}
-		if done {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("second init container never exited")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitForExit(t, h, "second")
 	h.sync("init")
 	got = h.get("init")
 	if got.Status.Phase != corev1.PodRunning || condition(got, corev1.PodInitialized) != corev1.ConditionTrue || condition(got, corev1.PodReady) != corev1.ConditionTrue {
