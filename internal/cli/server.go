@@ -53,7 +53,7 @@ func newServerCommand() *cobra.Command {
 	o := &f.opts
 	fl.StringVar(&o.DataDir, "data-dir", dataDirDefault(), "directory for certificates, etcd data, token and kubeconfig (default from $"+DataDirEnv+")")
 	fl.StringVar(&o.Listen, "listen", cluster.DefaultListen, "address the API server listens on")
-	fl.StringVar(&o.AdvertiseAddress, "advertise-address", "", "IP address other machines reach this server at (added to the serving certificate)")
+	fl.StringVar(&o.AdvertiseAddress, "advertise-address", "", "IP address other machines and pods reach this server at (added to the serving certificate, published as the kubernetes Service's endpoint; not loopback)")
 	fl.StringSliceVar(&o.ExtraSANs, "tls-san", nil, "extra host names or IP addresses for the serving certificate (repeatable, comma-separated)")
 	fl.StringSliceVar(&o.EtcdEndpoints, "etcd-endpoints", nil, "external etcd client URLs; when empty an embedded etcd runs under <data-dir>/etcd")
 	fl.StringVar(&o.EtcdCAFile, "etcd-cafile", "", "CA bundle verifying external etcd servers")

@@ -6,10 +6,13 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 
 	"github.com/tugcluster/tug/pkg/storage"
 )
@@ -70,12 +73,55 @@ func (s *Server) ensureKubernetesService(ctx context.Context) error {
 	if !s.cfg.AdvertiseAddress.IsValid() {
 		return nil
 	}
+	addr := s.cfg.AdvertiseAddress.String()
 	ep := &corev1.Endpoints{
-		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: "default"},
+		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: "default",
+			Labels: map[string]string{discoveryv1.LabelSkipMirror: "true"}},
 		Subsets: []corev1.EndpointSubset{{
-			Addresses: []corev1.EndpointAddress{{IP: s.cfg.AdvertiseAddress.String()}},
+			Addresses: []corev1.EndpointAddress{{IP: addr}},
 			Ports:     []corev1.EndpointPort{{Name: "https", Port: port, Protocol: corev1.ProtocolTCP}},
 		}},
 	}
-	return s.ensure(ctx, s.lookup("", "v1", "endpoints"), ep)
+	if err := s.ensureCurrent(ctx, s.lookup("", "v1", "endpoints"), ep, func(cur runtime.Object) {
+		cur.(*corev1.Endpoints).Subsets = ep.Subsets
+	}); err != nil {
+		return err
+	}
+	family := discoveryv1.AddressTypeIPv4
+	if s.cfg.AdvertiseAddress.Is6() {
+		family = discoveryv1.AddressTypeIPv6
+	}
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: "default",
+			Labels: map[string]string{discoveryv1.LabelServiceName: "kubernetes"}},
+		AddressType: family,
+		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{addr}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}}},
+		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("https"), Port: ptr.To(port), Protocol: ptr.To(corev1.ProtocolTCP)}},
+	}
+	return s.ensureCurrent(ctx, s.lookup("discovery.k8s.io", "v1", "endpointslices"), slice, func(cur runtime.Object) {
+		c := cur.(*discoveryv1.EndpointSlice)
+		c.AddressType, c.Endpoints, c.Ports = slice.AddressType, slice.Endpoints, slice.Ports
+	})
+}
+
+// ensureCurrent creates obj, or, when it exists, sets on the stored object
+// what obj says (set copies it): the API server's own objects follow its
+// configuration (an advertise address changed across restarts). An
+// unchanged object is not written.
+func (s *Server) ensureCurrent(ctx context.Context, r *resource, obj runtime.Object, set func(cur runtime.Object)) error {
+	if err := s.ensure(ctx, r, obj); err != nil {
+		return err
+	}
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return err
+	}
+	err = r.store.GuaranteedUpdate(ctx, r.key(m.GetNamespace(), m.GetName()), r.New(), nil, func(cur runtime.Object) (runtime.Object, error) {
+		set(cur)
+		return cur, nil
+	})
+	if err != nil {
+		return fmt.Errorf("update %s: %w", r.GroupResource(), err)
+	}
+	return nil
 }

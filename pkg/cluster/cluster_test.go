@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -182,6 +183,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		"no data dir":        {func(o *Options) { o.DataDir = "" }, "data directory"},
 		"bad listen":         {func(o *Options) { o.Listen = "6443" }, "listen address"},
 		"bad advertise":      {func(o *Options) { o.AdvertiseAddress = "example.com" }, "advertise address"},
+		"loopback advertise": {func(o *Options) { o.AdvertiseAddress = "127.0.0.1" }, "cannot be reached"},
 		"overlapping cidrs":  {func(o *Options) { o.PodCIDR = DefaultServiceCIDR }, "overlaps"},
 		"inverted portrange": {func(o *Options) { o.NodePortRange = PortRange{Min: 32000, Max: 31000} }, "node port range"},
 		"same etcd ports":    {func(o *Options) { o.EtcdClientPort, o.EtcdPeerPort = 2379, 2379 }, "both 2379"},
@@ -247,4 +249,36 @@ func getStatus(t *testing.T, url string, caPEM []byte, bearer string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// With --advertise-address the default/kubernetes Service gets Endpoints
+// and an EndpointSlice pointing at that address and the secure port; a
+// restart with another address moves them.
+func TestKubernetesServiceEndpointsFollowTheAdvertiseAddress(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	for _, addr := range []string{"192.0.2.10", "192.0.2.20"} { // documentation addresses: only published
+		opts := testOptions(t, dir)
+		opts.AdvertiseAddress = addr
+		c, stop := start(t, opts)
+		cs := clientset(t, c)
+		port := c.URL()[strings.LastIndex(c.URL(), ":")+1:]
+		ep, err := cs.CoreV1().Endpoints("default").Get(ctx, "kubernetes", metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("%s: endpoints: %v", addr, err)
+		}
+		if len(ep.Subsets) != 1 || len(ep.Subsets[0].Addresses) != 1 || ep.Subsets[0].Addresses[0].IP != addr ||
+			fmt.Sprint(ep.Subsets[0].Ports[0].Port) != port {
+			t.Errorf("%s: endpoints %+v, want %s:%s", addr, ep.Subsets, addr, port)
+		}
+		slice, err := cs.DiscoveryV1().EndpointSlices("default").Get(ctx, "kubernetes", metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("%s: endpointslice: %v", addr, err)
+		}
+		if len(slice.Endpoints) != 1 || slice.Endpoints[0].Addresses[0] != addr || fmt.Sprint(*slice.Ports[0].Port) != port ||
+			slice.Labels["kubernetes.io/service-name"] != "kubernetes" {
+			t.Errorf("%s: endpointslice %+v %+v, want %s:%s", addr, slice.Endpoints, slice.Ports, addr, port)
+		}
+		stop()
+	}
 }

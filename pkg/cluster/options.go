@@ -125,8 +125,14 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("listen address %q: %w", o.Listen, err)
 	}
 	if o.AdvertiseAddress != "" {
-		if _, err := netip.ParseAddr(o.AdvertiseAddress); err != nil {
+		a, err := netip.ParseAddr(o.AdvertiseAddress)
+		if err != nil {
 			return o, fmt.Errorf("advertise address %q is not an IP address", o.AdvertiseAddress)
+		}
+		// It becomes the kubernetes Service's endpoint, which pods and other
+		// machines must reach (Kubernetes refuses such endpoints too).
+		if a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsMulticast() || a.IsUnspecified() {
+			return o, fmt.Errorf("advertise address %s cannot be reached from pods or other machines (loopback, link-local, multicast or unspecified); leave it empty to run on this machine only", a)
 		}
 	}
 	if !o.ServiceCIDR.IsValid() {
