@@ -34,29 +34,41 @@ func deleteOptions(req *request) (*metav1.DeleteOptions, error) {
 	} else if err := metainternalscheme.ParameterCodec.DecodeParameters(req.URL.Query(), metav1.SchemeGroupVersion, opts); err != nil {
 		return nil, badRequest("invalid delete options: %v", err)
 	}
-	for _, v := range opts.DryRun {
-		if v != metav1.DryRunAll {
-			return nil, invalidParam("dryRun", v, `supported values: "All"`)
-		}
+	if err := checkDeleteOptions(opts, func(v string) error {
+		return invalidParam("dryRun", v, `supported values: "All"`)
+	}); err != nil {
+		return nil, err
 	}
 	if req.URL.Query().Get("dryRun") == metav1.DryRunAll {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
+	return opts, nil
+}
+
+// checkDeleteOptions checks what DeleteOptions may say, wherever they come
+// from (query, body, an Eviction): dryRun only "All" (badDryRun words the
+// error), a known propagationPolicy and not together with orphanDependents;
+// a negative grace period means 0.
+func checkDeleteOptions(opts *metav1.DeleteOptions, badDryRun func(v string) error) error {
+	for _, v := range opts.DryRun {
+		if v != metav1.DryRunAll {
+			return badDryRun(v)
+		}
+	}
 	if opts.GracePeriodSeconds != nil && *opts.GracePeriodSeconds < 0 {
-		zero := int64(0)
-		opts.GracePeriodSeconds = &zero
+		opts.GracePeriodSeconds = new(int64)
 	}
 	if p := opts.PropagationPolicy; p != nil {
 		switch *p {
 		case metav1.DeletePropagationBackground, metav1.DeletePropagationForeground, metav1.DeletePropagationOrphan:
 		default:
-			return nil, apierrors.NewBadRequest(`propagationPolicy must be one of "Orphan", "Background", "Foreground"`)
+			return apierrors.NewBadRequest(`propagationPolicy must be one of "Orphan", "Background", "Foreground"`)
 		}
 		if opts.OrphanDependents != nil {
-			return nil, apierrors.NewBadRequest("orphanDependents and propagationPolicy cannot both be set")
+			return apierrors.NewBadRequest("orphanDependents and propagationPolicy cannot both be set")
 		}
 	}
-	return opts, nil
+	return nil
 }
 
 func (s *Server) delete(req *request) error {

@@ -120,16 +120,13 @@ func (s *Server) decodeEviction(req *request) (*policyv1.Eviction, *metav1.Delet
 	if ev.DeleteOptions != nil {
 		opts = ev.DeleteOptions.DeepCopy()
 	}
-	for _, v := range opts.DryRun {
-		if v != metav1.DryRunAll {
-			return nil, nil, apierrors.NewBadRequest(fmt.Sprintf("Invalid value: %q for deleteOptions.dryRun: supported values: \"All\"", v))
-		}
+	if err := checkDeleteOptions(opts, func(v string) error {
+		return apierrors.NewBadRequest(fmt.Sprintf("Invalid value: %q for deleteOptions.dryRun: supported values: \"All\"", v))
+	}); err != nil {
+		return nil, nil, err
 	}
 	if wo.dryRun && len(opts.DryRun) == 0 {
 		opts.DryRun = []string{metav1.DryRunAll}
-	}
-	if opts.GracePeriodSeconds != nil && *opts.GracePeriodSeconds < 0 {
-		opts.GracePeriodSeconds = new(int64)
 	}
 	return ev, opts, nil
 }

@@ -253,10 +253,19 @@ func TestEvictionRecordsDisruptedPod(t *testing.T) {
 	createBudget(t, ns, newBudget("slow", &metav1.LabelSelector{MatchLabels: labels}, "1", ""))
 	waitBudget(t, ns, "slow", budgetStatus{expected: 3, desired: 1, healthy: 3, allowed: 2})
 
+	// Delete options are checked as a DELETE's are, before anything is spent.
+	sideways := metav1.DeletionPropagation("Sideways")
+	err := cluster.client.PolicyV1().Evictions(ns).Evict(c, &policyv1.Eviction{
+		ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: ns}, DeleteOptions: &metav1.DeleteOptions{PropagationPolicy: &sideways}})
+	if !apierrors.IsBadRequest(err) {
+		t.Fatalf("eviction with propagationPolicy Sideways: %v, want 400", err)
+	}
+	waitBudget(t, ns, "slow", budgetStatus{expected: 3, desired: 1, healthy: 3, allowed: 2})
+
 	// An eviction whose delete fails still spent its disruption: the pod
 	// stays in status.disruptedPods and does not count as healthy.
 	wrongUID := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: ptr[types.UID]("not-the-pod")}}
-	err := cluster.client.PolicyV1().Evictions(ns).Evict(c, &policyv1.Eviction{
+	err = cluster.client.PolicyV1().Evictions(ns).Evict(c, &policyv1.Eviction{
 		ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: ns}, DeleteOptions: &wrongUID})
 	if !apierrors.IsConflict(err) {
 		t.Fatalf("eviction with a wrong uid precondition: %v, want a conflict", err)
