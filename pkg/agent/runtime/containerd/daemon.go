@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -65,13 +66,30 @@ func startDaemon(ctx context.Context, binary, dir, address string, timeout time.
 	cmd := exec.Command(path, "--config", cfgPath)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Its own process group: a terminal's Ctrl-C reaches tug, which then
-	// stops the daemon in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	// stops the daemon in order. If tug dies without stopping it, the
+	// kernel sends it SIGTERM (its containers keep running in their shims
+	// and the next agent adopts them with a containerd of its own).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	d := &daemon{cmd: cmd, done: make(chan struct{})}
+	started := make(chan error, 1)
+	go func() {
+		// The death signal follows the thread that started the child,
+		// and the runtime ends a thread whose goroutine exits while
+		// locked to it: this thread stays, locked, until the child is
+		// gone.
+		goruntime.LockOSThread()
+		defer goruntime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = cmd.Wait()
+		close(d.done)
+	}()
+	if err := <-started; err != nil {
 		return nil, fmt.Errorf("start containerd: %w", err)
 	}
-	d := &daemon{cmd: cmd, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(d.done) }()
 
 	deadline := time.Now().Add(timeout)
 	for {
