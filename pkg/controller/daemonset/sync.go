@@ -16,7 +16,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/cache"
 
@@ -192,19 +191,10 @@ func (dc *Controller) rollingLimits(ds *appsv1.DaemonSet, nodes []*corev1.Node) 
 // claimPods returns the pods ds controls, adopting and releasing as the
 // selector says, oldest first.
 func (dc *Controller) claimPods(ctx context.Context, ds *appsv1.DaemonSet, selector labels.Selector) ([]*corev1.Pod, error) {
-	all, err := controller.OwnedOrOrphaned[*corev1.Pod](dc.podIndexer, ds.Namespace, ds.UID)
+	pods, err := replicaset.ClaimPods(ctx, dc.client, dc.podIndexer, ds, kind, selector, nil,
+		func(ctx context.Context) error { return dc.canAdopt(ctx, ds) })
 	if err != nil {
-		return nil, fmt.Errorf("list pods: %w", err)
-	}
-	pods, err := replicaset.Claim(ctx, ds, kind, selector, all, replicaset.ClaimActions[*corev1.Pod]{
-		CanAdopt: func(ctx context.Context) error { return dc.canAdopt(ctx, ds) },
-		Patch: func(ctx context.Context, p *corev1.Pod, patch []byte) error {
-			_, err := dc.client.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
-			return err
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("claim pods of %s: %w", ds.Name, err)
+		return nil, err
 	}
 	slices.SortStableFunc(pods, func(a, b *corev1.Pod) int {
 		if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {

@@ -228,30 +228,8 @@ func (jc *Controller) claimPods(ctx context.Context, job *batchv1.Job) ([]*corev
 	if err != nil || selector.Empty() {
 		return nil, nil // validation keeps such Jobs out
 	}
-	all, err := controller.OwnedOrOrphaned[*corev1.Pod](jc.podIndexer, job.Namespace, job.UID)
-	if err != nil {
-		return nil, fmt.Errorf("list pods: %w", err)
-	}
-	pods, err := replicaset.Claim(ctx, job, kind, selector, all, replicaset.ClaimActions[*corev1.Pod]{
-		CanAdopt: func(ctx context.Context) error {
-			fresh, err := jc.client.BatchV1().Jobs(job.Namespace).Get(ctx, job.Name, metav1.GetOptions{})
-			switch {
-			case err != nil:
-				return err
-			case fresh.UID != job.UID:
-				return fmt.Errorf("original Job %s/%s is gone", job.Namespace, job.Name)
-			case fresh.DeletionTimestamp != nil:
-				return fmt.Errorf("job %s/%s is being deleted", job.Namespace, job.Name)
-			}
-			return nil
-		},
-		Patch: func(ctx context.Context, p *corev1.Pod, patch []byte) error {
-			_, err := jc.client.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
-			return err
-		},
+	return replicaset.ClaimPods(ctx, jc.client, jc.podIndexer, job, kind, selector, nil, func(ctx context.Context) error {
+		fresh, err := jc.client.BatchV1().Jobs(job.Namespace).Get(ctx, job.Name, metav1.GetOptions{})
+		return controller.RecheckOwner("Job", job, fresh, err)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("claim pods of job %s: %w", job.Name, err)
-	}
-	return pods, nil
 }

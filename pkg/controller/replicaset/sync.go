@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/tugcluster/tug/pkg/controller"
@@ -35,25 +34,10 @@ func (rc *Controller) sync(ctx context.Context, key string) error {
 		return nil // validation keeps such objects out; nothing sensible to do
 	}
 	needsSync := rc.expectations.Satisfied(key)
-	all, err := controller.OwnedOrOrphaned[*corev1.Pod](rc.podIndexer, ns, rs.UID)
+	pods, err := ClaimPods(ctx, rc.client, rc.podIndexer, rs, kind, selector, IsPodActive,
+		func(ctx context.Context) error { return rc.canAdopt(ctx, rs) })
 	if err != nil {
-		return fmt.Errorf("list pods: %w", err)
-	}
-	var active []*corev1.Pod
-	for _, p := range all {
-		if IsPodActive(p) {
-			active = append(active, p)
-		}
-	}
-	pods, err := Claim(ctx, rs, kind, selector, active, ClaimActions[*corev1.Pod]{
-		CanAdopt: func(ctx context.Context) error { return rc.canAdopt(ctx, rs) },
-		Patch: func(ctx context.Context, p *corev1.Pod, patch []byte) error {
-			_, err := rc.client.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
-			return err
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("claim pods of %s: %w", key, err)
+		return err
 	}
 	var manageErr error
 	if needsSync && rs.DeletionTimestamp == nil {

@@ -81,21 +81,8 @@ func ptrValue(p *int32) int32 {
 // claimPods returns the pods set controls, adopting and releasing as the
 // selector says.
 func (sc *Controller) claimPods(ctx context.Context, set *appsv1.StatefulSet, selector labels.Selector) ([]*corev1.Pod, error) {
-	all, err := controller.OwnedOrOrphaned[*corev1.Pod](sc.podIndexer, set.Namespace, set.UID)
-	if err != nil {
-		return nil, fmt.Errorf("list pods: %w", err)
-	}
-	pods, err := replicaset.Claim(ctx, set, kind, selector, all, replicaset.ClaimActions[*corev1.Pod]{
-		CanAdopt: func(ctx context.Context) error { return sc.canAdopt(ctx, set) },
-		Patch: func(ctx context.Context, p *corev1.Pod, patch []byte) error {
-			_, err := sc.client.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
-			return err
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("claim pods of %s: %w", set.Name, err)
-	}
-	return pods, nil
+	return replicaset.ClaimPods(ctx, sc.client, sc.podIndexer, set, kind, selector, nil,
+		func(ctx context.Context) error { return sc.canAdopt(ctx, set) })
 }
 
 // canAdopt rechecks with a live read that set may still adopt.
