@@ -140,11 +140,16 @@ func (s *Store) fromHint(hint runtime.Object) (current, error) {
 	if err != nil {
 		return current{}, err
 	}
-	rev, err := storage.ParseResourceVersion(acc.GetResourceVersion())
+	rv := acc.GetResourceVersion()
+	rev, err := storage.ParseResourceVersion(rv)
 	if err != nil || rev == 0 {
 		return current{}, errors.New("hint without a resourceVersion")
 	}
+	// The hint is the caller's own copy: encode it without its
+	// resourceVersion in place rather than through one more copy.
+	acc.SetResourceVersion("")
 	data, err := s.encode(hint)
+	acc.SetResourceVersion(rv)
 	if err != nil {
 		return current{}, err
 	}
