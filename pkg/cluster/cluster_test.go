@@ -123,6 +123,9 @@ func TestClusterServesAdminAndTokenAndKeepsStateAcrossRestarts(t *testing.T) {
 	if code := getStatus(t, c.URL()+"/readyz", caPEM, ""); code != http.StatusOK {
 		t.Errorf("GET /readyz: status %d, want 200", code)
 	}
+	if code := getStatus(t, c.URL()+"/debug/pprof/cmdline", caPEM, strings.TrimSpace(string(tok))); code != http.StatusNotFound {
+		t.Errorf("GET /debug/pprof/cmdline without --profiling: status %d, want 404", code)
+	}
 	stop()
 
 	// A second start on the same data directory keeps CA, token and data.
@@ -280,5 +283,20 @@ func TestKubernetesServiceEndpointsFollowTheAdvertiseAddress(t *testing.T) {
 			t.Errorf("%s: endpointslice %+v %+v, want %s:%s", addr, slice.Endpoints, slice.Ports, addr, port)
 		}
 		stop()
+	}
+}
+
+// --profiling serves Go's profiles, to authenticated clients only.
+func TestProfilingServesProfilesToAuthenticatedClients(t *testing.T) {
+	opts := testOptions(t, t.TempDir())
+	opts.Profiling = true
+	c, _ := start(t, opts)
+	caPEM := readFile(t, filepath.Join(opts.DataDir, PKIDir, pki.CACertFile))
+	tok := strings.TrimSpace(string(readFile(t, c.TokenPath())))
+	if code := getStatus(t, c.URL()+"/debug/pprof/cmdline", caPEM, tok); code != http.StatusOK {
+		t.Errorf("GET /debug/pprof/cmdline with a token: status %d, want 200", code)
+	}
+	if code := getStatus(t, c.URL()+"/debug/pprof/cmdline", caPEM, ""); code != http.StatusUnauthorized {
+		t.Errorf("GET /debug/pprof/cmdline without credentials: status %d, want 401", code)
 	}
 }
