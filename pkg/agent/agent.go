@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -50,6 +51,8 @@ type Agent struct {
 	hostIP string
 	// checkStatus asks the heartbeat loop for a status check now.
 	checkStatus chan struct{}
+	// idPrefix caches containerIDPrefix (a string once known).
+	idPrefix atomic.Value
 
 	prober   *probes.Prober
 	probeMgr *probes.Manager

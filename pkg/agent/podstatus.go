@@ -174,11 +174,20 @@ func terminated(s *runtime.ContainerStatus, prefix string) *corev1.ContainerStat
 	}
 }
 
+// containerIDPrefix is "<runtime name>://". The name never changes, so
+// the runtime is asked once (again only after a failure), not for every
+// container of every status.
 func (a *Agent) containerIDPrefix() string {
-	if v, err := a.rt.Version(context.Background()); err == nil {
-		return v.RuntimeName + "://"
+	if p, ok := a.idPrefix.Load().(string); ok {
+		return p
 	}
-	return ""
+	v, err := a.rt.Version(context.Background())
+	if err != nil {
+		return ""
+	}
+	p := v.RuntimeName + "://"
+	a.idPrefix.Store(p)
+	return p
 }
 
 func (a *Agent) podConditions(st *podState, pod *corev1.Pod, s *corev1.PodStatus, old []corev1.PodCondition, inited bool) []corev1.PodCondition {
