@@ -19,7 +19,7 @@ import (
 
 // GroupResources returns the resources of the named API groups (apps,
 // batch, coordination, discovery, autoscaling, scheduling, storage,
-// policy), in discovery order.
+// policy, rbac), in discovery order.
 func GroupResources() []*Resource {
 	return []*Resource{
 		deploymentsResource(),
@@ -35,6 +35,10 @@ func GroupResources() []*Resource {
 		priorityClassesResource(),
 		storageClassesResource(),
 		podDisruptionBudgetsResource(),
+		clusterRoleBindingsResource(),
+		clusterRolesResource(),
+		roleBindingsResource(),
+		rolesResource(),
 	}
 }
 

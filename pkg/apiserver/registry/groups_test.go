@@ -43,6 +43,8 @@ func TestGroupResourcesOrderAndTypes(t *testing.T) {
 		"apps/v1/controllerrevisions", "batch/v1/jobs", "batch/v1/cronjobs", "coordination.k8s.io/v1/leases",
 		"discovery.k8s.io/v1/endpointslices", "autoscaling/v2/horizontalpodautoscalers",
 		"scheduling.k8s.io/v1/priorityclasses", "storage.k8s.io/v1/storageclasses", "policy/v1/poddisruptionbudgets",
+		"rbac.authorization.k8s.io/v1/clusterrolebindings", "rbac.authorization.k8s.io/v1/clusterroles",
+		"rbac.authorization.k8s.io/v1/rolebindings", "rbac.authorization.k8s.io/v1/roles",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("GroupResources order (-want +got):\n%s", diff)
@@ -69,6 +71,10 @@ func TestGroupResourcesDiscoveryFacts(t *testing.T) {
 		"priorityclasses":          {Short: []string{"pc"}, NoGeneration: true},
 		"storageclasses":           {Short: []string{"sc"}, NoGeneration: true},
 		"poddisruptionbudgets":     {Short: []string{"pdb"}, Namespaced: true, Status: true},
+		"clusterrolebindings":      {NoGeneration: true},
+		"clusterroles":             {NoGeneration: true},
+		"rolebindings":             {Namespaced: true, NoGeneration: true},
+		"roles":                    {Namespaced: true, NoGeneration: true},
 	}
 	for _, r := range GroupResources() {
 		got := facts{r.ShortNames, r.Categories, r.Namespaced, r.Status, r.Scale != nil, r.NoGeneration}

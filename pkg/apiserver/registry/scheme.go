@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,6 +28,7 @@ func NewScheme() (*runtime.Scheme, error) {
 		coordinationv1.AddToScheme, discoveryv1.AddToScheme, autoscalingv1.AddToScheme,
 		autoscalingv2.AddToScheme, policyv1.AddToScheme, schedulingv1.AddToScheme,
 		storagev1.AddToScheme, authenticationv1.AddToScheme, authorizationv1.AddToScheme,
+		rbacv1.AddToScheme,
 	} {
 		if err := add(s); err != nil {
 			return nil, err
