@@ -7,10 +7,14 @@ import (
 )
 
 // admitCreate runs the create-time steps that need the server's state
-// rather than the object alone: the default StorageClass of a claim, and a
-// Service's cluster IP and NodePorts. release undoes any allocation if
+// rather than the object alone: a pod's service account and API access
+// volume, the default StorageClass of a claim, and a Service's cluster IP
+// and NodePorts. release undoes any allocation if
 // the object is not stored (and always after a dry run).
 func (s *Server) admitCreate(ctx context.Context, r *resource, obj runtime.Object, _ bool) (release func(), err error) {
+	if err := s.admitPodServiceAccount(ctx, r, obj); err != nil {
+		return func() {}, err
+	}
 	if err := s.defaultStorageClass(ctx, r, obj); err != nil {
 		return func() {}, err
 	}

@@ -18,7 +18,8 @@ func UserFrom(ctx context.Context) (User, bool) {
 }
 
 // authenticate accepts a verified client certificate (CN = user, O =
-// groups) or a bearer token; anything else is 401, except the health
+// groups), a bearer token of the server's table or a service account
+// token; anything else is 401, except the health
 // probes, which answer anonymous callers as Kubernetes does.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -46,6 +47,9 @@ func (s *Server) userOf(r *http.Request) (User, bool) {
 			if subtle.ConstantTimeCompare([]byte(known), []byte(token)) == 1 {
 				return u, true
 			}
+		}
+		if u, handled, ok := s.serviceAccountUser(r.Context(), token); handled {
+			return u, ok
 		}
 		return User{}, false
 	}

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
+	"github.com/tugcluster/tug/pkg/apiserver/rbac"
 	"github.com/tugcluster/tug/pkg/storage"
 )
 
@@ -38,7 +40,29 @@ func (s *Server) bootstrap(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := s.ensureDefaultPolicy(ctx); err != nil {
+		return err
+	}
 	return s.ensureKubernetesService(ctx)
+}
+
+// ensureDefaultPolicy creates the default ClusterRoles and their bindings
+// (cluster-admin for system:masters, discovery and self reviews for every
+// authenticated caller) when they are missing. Edited ones are kept.
+func (s *Server) ensureDefaultPolicy(ctx context.Context) error {
+	roles := s.lookup(rbacv1.GroupName, "v1", "clusterroles")
+	for _, cr := range rbac.DefaultClusterRoles() {
+		if err := s.ensure(ctx, roles, cr); err != nil {
+			return err
+		}
+	}
+	bindings := s.lookup(rbacv1.GroupName, "v1", "clusterrolebindings")
+	for _, b := range rbac.DefaultClusterRoleBindings() {
+		if err := s.ensure(ctx, bindings, b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ensure creates obj unless an object of that name exists.

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"net/netip"
@@ -53,6 +54,13 @@ type Config struct {
 	// is reused before agents are asked again (DefaultMetricsResolution
 	// when zero).
 	MetricsResolution time.Duration
+	// ServiceAccountKey signs service account tokens (a P-256 ECDSA key).
+	// Nil makes a key for this process only: tokens then stop working when
+	// the server restarts.
+	ServiceAccountKey crypto.Signer
+	// ServiceAccountIssuer is the iss claim of service account tokens and
+	// the audience the server accepts (satoken.DefaultIssuer when empty).
+	ServiceAccountIssuer string
 	// Profiling serves Go's runtime profiles under /debug/pprof/ to
 	// authenticated clients.
 	Profiling bool

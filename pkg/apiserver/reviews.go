@@ -61,7 +61,7 @@ func (s *Server) answerReview(w http.ResponseWriter, r *http.Request, info reque
 		}
 	}
 	user, _ := UserFrom(r.Context())
-	rv.Answer(obj, callerInfo(user))
+	rv.Answer(obj, callerInfo(user), s.reviewAuthorizer(r.Context()))
 	if m, err := meta.Accessor(obj); err == nil {
 		m.SetCreationTimestamp(metav1.Now())
 	}

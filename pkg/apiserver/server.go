@@ -25,6 +25,7 @@ import (
 
 	"github.com/tugcluster/tug/pkg/apiserver/openapi"
 	"github.com/tugcluster/tug/pkg/apiserver/registry"
+	"github.com/tugcluster/tug/pkg/apiserver/satoken"
 	"github.com/tugcluster/tug/pkg/storage"
 	"github.com/tugcluster/tug/pkg/storage/cacher"
 	"github.com/tugcluster/tug/pkg/storage/etcd"
@@ -43,6 +44,8 @@ type Server struct {
 	services       *serviceAllocator
 	kubelet        *http.Transport // client of node agents
 	metrics        *summaryCache   // node usage for metrics.k8s.io
+	tokens         *satoken.Signer // service account tokens
+	audiences      []string        // accepted token audiences
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -115,6 +118,10 @@ func New(cfg Config) (*Server, error) {
 		s.reviewsOrdered = append(s.reviewsOrdered, rv)
 		extra = append(extra, openapi.ExtraKind{Group: rv.Group, Version: rv.Version, Kind: rv.Kind, Object: rv.New()})
 	}
+	if s.tokens, err = newTokenSigner(cfg); err != nil {
+		return nil, err
+	}
+	s.audiences = []string{s.tokens.Issuer()}
 	s.kubelet = newKubeletTransport(cfg.KubeletClientCert)
 	s.metrics = newSummaryCache(cfg.MetricsResolution, s.fetchSummary)
 	s.services = newServiceAllocator(cfg.ServiceCIDR, cfg.NodePortMin, cfg.NodePortMax)
@@ -216,8 +223,8 @@ func (s *Server) isReady() bool {
 	}
 }
 
-// Handler returns the HTTP handler of the whole API: authentication, body
-// limits, then routing.
+// Handler returns the HTTP handler of the whole API: authentication,
+// authorization, body limits, then routing.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", s.serveHealth)
@@ -240,7 +247,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	}
-	return recoverPanics(s.authenticate(limitBody(mux)))
+	return recoverPanics(s.authenticate(s.authorize(limitBody(mux))))
 }
 
 // recoverPanics turns a panic in a handler into a 500 Status and a log

@@ -35,6 +35,8 @@ func (s *Server) serveSubresource(req *request) error {
 		return s.bindPod(req)
 	case core && req.res.Name == "pods" && sub == "eviction" && verb == "create":
 		return s.evictPod(req)
+	case core && req.res.Name == "serviceaccounts" && sub == "token" && verb == "create":
+		return s.createToken(req)
 	case core && req.res.Name == "namespaces" && sub == "finalize" && verb == "update":
 		return s.finalizeNamespace(req)
 	case core && req.res.Name == "pods" && isStreamSubresource(sub):

@@ -143,8 +143,10 @@ func (c *Cluster) Run(ctx context.Context) (err error) {
 		Etcd:     store.Client(),
 		ClientCA: c.pki.CAPool,
 		Tokens: map[string]apiserver.User{
-			c.token:          {Name: AgentUser, Groups: []string{AgentGroup}},
-			controllersToken: {Name: ControllerManagerUser},
+			// Agents and controllers may do everything: there is no node
+			// authorizer yet.
+			c.token:          {Name: AgentUser, Groups: []string{AgentGroup, pki.AdminGroup}},
+			controllersToken: {Name: ControllerManagerUser, Groups: []string{pki.AdminGroup}},
 		},
 		ServiceCIDR:              c.opts.ServiceCIDR,
 		NodePortMin:              c.opts.NodePortRange.Min,
@@ -154,6 +156,7 @@ func (c *Cluster) Run(ctx context.Context) (err error) {
 		DefaultTolerationSeconds: int64(c.opts.PodEvictionTimeout / time.Second),
 		Version:                  version.ServerGitVersion(),
 		KubeletClientCert:        &c.pki.KubeletClient,
+		ServiceAccountKey:        c.pki.ServiceAccountKey,
 		Profiling:                c.opts.Profiling,
 	})
 	if err != nil {

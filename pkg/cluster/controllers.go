@@ -50,6 +50,7 @@ func (c *Cluster) runControllers(ctx context.Context, apiReady <-chan struct{}, 
 		NodeCIDRMaskSize:       c.opts.NodeCIDRMaskSize,
 		NodeMonitorGracePeriod: c.opts.NodeMonitorGracePeriod,
 		PodEvictionTimeout:     c.opts.PodEvictionTimeout,
+		RootCA:                 c.pki.CACertPEM,
 		Logger:                 c.log.With("component", "controllers"),
 	}, append(manager.Controllers(), scheduler.Controller())...)
 	if err != nil {

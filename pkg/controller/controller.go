@@ -47,6 +47,9 @@ type Options struct {
 	// HorizontalPodAutoscalerSyncPeriod is how often each
 	// HorizontalPodAutoscaler is evaluated (15 s when zero).
 	HorizontalPodAutoscalerSyncPeriod time.Duration
+	// RootCA is the cluster CA (PEM) published into every namespace as
+	// the kube-root-ca.crt ConfigMap; nil publishes nothing.
+	RootCA []byte
 	// Logger receives the controllers' logs (default slog.Default()).
 	Logger *slog.Logger
 }

@@ -33,6 +33,7 @@ func TestAgent(t *testing.T) {
 		t.Run("Attach", func(t *testing.T) { t.Parallel(); testAttach(t, c) })
 		t.Run("Copy", func(t *testing.T) { t.Parallel(); testCopy(t, c) })
 		t.Run("ExecTTY", func(t *testing.T) { t.Parallel(); testExecTTY(t, c) })
+		t.Run("ServiceAccountToken", func(t *testing.T) { t.Parallel(); testServiceAccountToken(t, c) })
 	})
 	t.Run("AgentRestartKeepsContainers", func(t *testing.T) { testAgentRestart(t, c) })
 	t.Run("DeleteLeavesNothing", func(t *testing.T) { testDeleteLeavesNothing(t, c) })

@@ -34,7 +34,7 @@ func startComponents(ctx context.Context, cfg *rest.Config) (stop func(), err er
 			}
 		})
 	}
-	m, err := manager.New(cfg, controller.Options{Logger: componentLogger()}, manager.Controllers()...)
+	m, err := manager.New(cfg, controller.Options{Logger: componentLogger(), RootCA: []byte(testRootCA)}, manager.Controllers()...)
 	if err != nil {
 		cancel()
 		return nil, err

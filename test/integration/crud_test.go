@@ -82,7 +82,7 @@ func TestCRUD(t *testing.T) {
 	if updated.ResourceVersion == got.ResourceVersion || updated.UID != created.UID {
 		t.Fatalf("update kept rv or changed uid: %+v", updated.ObjectMeta)
 	}
-	list, err := cms.List(ctx(t), metav1.ListOptions{})
+	list, err := cms.List(ctx(t), metav1.ListOptions{FieldSelector: notRootCA})
 	if err != nil || len(list.Items) != 1 || list.Items[0].Data["color"] != "green" {
 		t.Fatalf("list: %v %+v", err, list)
 	}

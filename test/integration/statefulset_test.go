@@ -121,8 +121,8 @@ func TestStatefulSetLifecycle(t *testing.T) {
 			t.Fatalf("pod identity: hostname %q subdomain %q labels %v", p.Spec.Hostname, p.Spec.Subdomain, p.Labels)
 		}
 		claim := "data-" + name
-		if len(p.Spec.Volumes) == 0 || p.Spec.Volumes[len(p.Spec.Volumes)-1].PersistentVolumeClaim == nil ||
-			p.Spec.Volumes[len(p.Spec.Volumes)-1].PersistentVolumeClaim.ClaimName != claim {
+		if len(p.Spec.Volumes) == 0 || p.Spec.Volumes[0].PersistentVolumeClaim == nil ||
+			p.Spec.Volumes[0].PersistentVolumeClaim.ClaimName != claim {
 			t.Fatalf("pod volumes %+v, want claim %s", p.Spec.Volumes, claim)
 		}
 		pvc, err := cluster.client.CoreV1().PersistentVolumeClaims(ns).Get(c, claim, metav1.GetOptions{})

@@ -279,7 +279,7 @@ func TestDeleteCollection(t *testing.T) {
 	if err := cms.DeleteCollection(ctx(t), metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "del=yes"}); err != nil {
 		t.Fatal(err)
 	}
-	list, _ := cms.List(ctx(t), metav1.ListOptions{})
+	list, _ := cms.List(ctx(t), metav1.ListOptions{FieldSelector: notRootCA})
 	if len(list.Items) != 1 || list.Items[0].Name != "c" {
 		t.Fatalf("after deletecollection: %+v", list.Items)
 	}

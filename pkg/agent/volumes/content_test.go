@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
@@ -227,9 +228,10 @@ func TestDownwardAPIVolume(t *testing.T) {
 }
 
 func TestProjectedVolume(t *testing.T) {
-	m, _, mounter := newTestManager(t,
+	m, client, mounter := newTestManager(t,
 		configMap("kube-root-ca.crt", map[string]string{"ca.crt": "CA"}),
 		secret("s", map[string]string{"k": "v"}))
+	serveTokens(client, &testClock{now: time.Now()})
 	vol := corev1.Volume{Name: "kube-api-access-x", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
 		DefaultMode: ptrTo(int32(0o444)),
 		Sources: []corev1.VolumeProjection{
@@ -247,17 +249,17 @@ func TestProjectedVolume(t *testing.T) {
 	}
 	v := vols.Items["kube-api-access-x"]
 	contents, modes := readVolume(t, v.HostPath)
-	if diff := cmp.Diff(map[string]string{"ca.crt": "CA", "k": "v", "namespace": "ns"}, contents); diff != "" {
+	if diff := cmp.Diff(map[string]string{"token": "token-1", "ca.crt": "CA", "k": "v", "namespace": "ns"}, contents); diff != "" {
 		t.Errorf("contents (-want +got):\n%s", diff)
 	}
-	if modes["ca.crt"] != 0o444 {
-		t.Errorf("mode = %o, want 444", modes["ca.crt"])
+	if modes["ca.crt"] != 0o444 || modes["token"] != 0o444 {
+		t.Errorf("modes = %v, want 444", modes)
 	}
 	if mounted, _ := mounter.IsMountPoint(v.HostPath); !mounted {
 		t.Error("projected volume not on tmpfs")
 	}
-	if len(vols.Warnings) != 1 || !strings.Contains(vols.Warnings[0], "serviceAccountToken") || !strings.Contains(vols.Warnings[0], "not supported") {
-		t.Errorf("warnings = %q, want one naming serviceAccountToken as not supported", vols.Warnings)
+	if len(vols.Warnings) != 0 {
+		t.Errorf("warnings = %q", vols.Warnings)
 	}
 
 	vol.Projected.Sources = []corev1.VolumeProjection{{ClusterTrustBundle: &corev1.ClusterTrustBundleProjection{Path: "b"}}}

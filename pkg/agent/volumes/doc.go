@@ -14,7 +14,9 @@
 //
 // ConfigMaps, Secrets, PVCs and PVs are read with a GET through the
 // kubernetes.Interface each time a pod is set up and at every resync; the
-// package keeps no cache of API objects.
+// package keeps no cache of API objects. Projected service account tokens
+// come from the TokenRequest API and are cached per pod until they are due
+// for renewal (80 % of their lifetime, or a day).
 //
 // The package must not import the agent, the runtime implementations, the
 // API server or storage: the agent calls it from its pod workers.

@@ -69,8 +69,9 @@ type Manager struct {
 	opts   Options
 	log    *slog.Logger
 
-	mu   sync.Mutex
-	pods map[string]*podEntry // by UID
+	mu     sync.Mutex
+	pods   map[string]*podEntry                // by UID
+	tokens map[string]map[tokenKey]cachedToken // by pod UID
 }
 
 // podEntry is what resync needs about a pod that was set up.
@@ -85,8 +86,8 @@ type Volumes struct {
 	PodUID string
 	// Items by volume name.
 	Items map[string]Volume
-	// Warnings are problems that did not stop the setup (an unsupported
-	// projected source that was skipped); worth a Warning Event each.
+	// Warnings are problems that did not stop the setup; worth a Warning
+	// Event each.
 	Warnings []string
 }
 
@@ -137,7 +138,10 @@ func NewManager(client kubernetes.Interface, opts Options) *Manager {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{client: client, opts: opts, log: log.With("component", "volumes"), pods: map[string]*podEntry{}}
+	return &Manager{
+		client: client, opts: opts, log: log.With("component", "volumes"),
+		pods: map[string]*podEntry{}, tokens: map[string]map[tokenKey]cachedToken{},
+	}
 }
 
 // PodDir is the directory of one pod's state.
@@ -215,18 +219,18 @@ func (m *Manager) setUpVolume(ctx context.Context, pod *corev1.Pod, v *corev1.Vo
 	case v.PersistentVolumeClaim != nil:
 		return m.setUpClaim(ctx, pod, v)
 	case v.ConfigMap != nil, v.Secret != nil, v.DownwardAPI != nil, v.Projected != nil:
-		plugin, files, warnings, err := m.payload(ctx, pod, v)
+		plugin, files, err := m.payload(ctx, pod, v)
 		if err != nil {
-			return Volume{}, warnings, err
+			return Volume{}, nil, err
 		}
 		dir := m.volumeDir(uid, plugin, v.Name)
 		if err := m.prepareContentDir(dir, plugin); err != nil {
-			return Volume{}, warnings, err
+			return Volume{}, nil, err
 		}
 		if err := writeAtomic(dir, files, m.opts.Now()); err != nil {
-			return Volume{}, warnings, err
+			return Volume{}, nil, err
 		}
-		return Volume{Name: v.Name, Plugin: plugin, HostPath: dir, ReadOnly: true, Managed: true}, warnings, nil
+		return Volume{Name: v.Name, Plugin: plugin, HostPath: dir, ReadOnly: true, Managed: true}, nil, nil
 	default:
 		return Volume{}, nil, fmt.Errorf("volume type of %q: %w", v.Name, ErrUnsupported)
 	}
@@ -304,12 +308,15 @@ func (m *Manager) TearDown(ctx context.Context, podUID string) error {
 	return nil
 }
 
+// forget drops what the Manager keeps about a pod whose volumes are
+// gone, its service account tokens included.
 func (m *Manager) forget(uid string, e *podEntry) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.pods[uid] == e {
 		delete(m.pods, uid)
 	}
+	delete(m.tokens, uid)
 }
 
 // List returns the UIDs of the pods that have a directory under RootDir,

@@ -53,24 +53,24 @@ func (m *Manager) getSecret(ctx context.Context, ns, name string) (*corev1.Secre
 
 // payload computes the files of a configMap, secret, downwardAPI or
 // projected volume and names its plugin directory.
-func (m *Manager) payload(ctx context.Context, pod *corev1.Pod, v *corev1.Volume) (plugin string, files map[string]File, warnings []string, err error) {
+func (m *Manager) payload(ctx context.Context, pod *corev1.Pod, v *corev1.Volume) (plugin string, files map[string]File, err error) {
 	files = map[string]File{}
 	switch {
 	case v.ConfigMap != nil:
 		src := v.ConfigMap
 		err = m.addConfigMap(ctx, pod.Namespace, src.Name, src.Items, src.Optional, modeOr(src.DefaultMode, defaultFileMode), files)
-		return PluginConfigMap, files, nil, err
+		return PluginConfigMap, files, err
 	case v.Secret != nil:
 		src := v.Secret
 		err = m.addSecret(ctx, pod.Namespace, src.SecretName, src.Items, src.Optional, modeOr(src.DefaultMode, defaultFileMode), files)
-		return PluginSecret, files, nil, err
+		return PluginSecret, files, err
 	case v.DownwardAPI != nil:
 		src := v.DownwardAPI
 		err = m.addDownwardAPI(pod, src.Items, modeOr(src.DefaultMode, defaultFileMode), files)
-		return PluginDownwardAPI, files, nil, err
+		return PluginDownwardAPI, files, err
 	default:
-		warnings, err = m.addProjected(ctx, pod, v.Projected, files)
-		return PluginProjected, files, warnings, err
+		err = m.addProjected(ctx, pod, v.Projected, files)
+		return PluginProjected, files, err
 	}
 }
 
@@ -162,13 +162,12 @@ func (m *Manager) addDownwardAPI(pod *corev1.Pod, items []corev1.DownwardAPIVolu
 	return nil
 }
 
-// addProjected merges the sources into one set of files. The
-// serviceAccountToken source is skipped with a warning: the API server
-// does not serve the TokenRequest API yet, and most pods carry such a
-// source only because it is injected by default.
-func (m *Manager) addProjected(ctx context.Context, pod *corev1.Pod, p *corev1.ProjectedVolumeSource, files map[string]File) ([]string, error) {
+// addProjected merges the sources into one set of files, all with the
+// volume's defaultMode unless an item sets its own. A serviceAccountToken
+// source is a token for the pod's service account bound to the pod, kept
+// fresh by the resync (see serviceAccountToken).
+func (m *Manager) addProjected(ctx context.Context, pod *corev1.Pod, p *corev1.ProjectedVolumeSource, files map[string]File) error {
 	mode := modeOr(p.DefaultMode, defaultFileMode)
-	var warnings []string
 	for i, src := range p.Sources {
 		var err error
 		switch {
@@ -179,17 +178,26 @@ func (m *Manager) addProjected(ctx context.Context, pod *corev1.Pod, p *corev1.P
 		case src.DownwardAPI != nil:
 			err = m.addDownwardAPI(pod, src.DownwardAPI.Items, mode, files)
 		case src.ServiceAccountToken != nil:
-			warnings = append(warnings, fmt.Sprintf("projected source serviceAccountToken (path %q) is not supported: the token file is not written", src.ServiceAccountToken.Path))
+			err = m.addServiceAccountToken(ctx, pod, src.ServiceAccountToken, mode, files)
 		case src.ClusterTrustBundle != nil:
 			err = fmt.Errorf("projected source clusterTrustBundle: %w", ErrUnsupported)
 		default:
 			err = fmt.Errorf("projected source %d: %w", i, ErrUnsupported)
 		}
 		if err != nil {
-			return warnings, err
+			return err
 		}
 	}
-	return warnings, nil
+	return nil
+}
+
+func (m *Manager) addServiceAccountToken(ctx context.Context, pod *corev1.Pod, src *corev1.ServiceAccountTokenProjection, mode int32, files map[string]File) error {
+	token, err := m.serviceAccountToken(ctx, pod, src)
+	if err != nil {
+		return fmt.Errorf("serviceAccountToken %s: %w", src.Path, err)
+	}
+	files[src.Path] = File{Data: []byte(token), Mode: mode}
+	return nil
 }
 
 func findContainer(pod *corev1.Pod, name string) *corev1.Container {

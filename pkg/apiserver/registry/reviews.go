@@ -23,8 +23,19 @@ type Review struct {
 	New func() runtime.Object
 	// Validate checks the posted question; nil accepts anything.
 	Validate func(obj runtime.Object) field.ErrorList
-	// Answer fills the status of obj for the calling user.
-	Answer func(obj runtime.Object, caller authenticationv1.UserInfo)
+	// Answer fills the status of obj for the calling user; az decides
+	// access questions.
+	Answer func(obj runtime.Object, caller authenticationv1.UserInfo, az Authorizer)
+}
+
+// Authorizer answers the access questions of reviews with the server's
+// authorization rules.
+type Authorizer interface {
+	// Allowed decides one request of a user (exactly one of res and
+	// nonRes is set) and gives the reason when it is refused.
+	Allowed(user string, groups []string, res *authorizationv1.ResourceAttributes, nonRes *authorizationv1.NonResourceAttributes) (allowed bool, reason string)
+	// Rules lists what the user may do in a namespace.
+	Rules(user string, groups []string, namespace string) authorizationv1.SubjectRulesReviewStatus
 }
 
 // GroupVersionKind returns the review's group/version/kind.
@@ -37,15 +48,14 @@ func (r *Review) GroupResource() schema.GroupResource {
 	return schema.GroupResource{Group: r.Group, Resource: r.Name}
 }
 
-// Reviews returns every review resource, in discovery order. Every
-// authenticated caller may do everything, so access reviews always allow.
+// Reviews returns every review resource, in discovery order.
 func Reviews() []*Review {
 	return []*Review{
 		{
 			Group: "authentication.k8s.io", Version: "v1", Name: "selfsubjectreviews",
 			Kind: "SelfSubjectReview", Singular: "selfsubjectreview",
 			New: func() runtime.Object { return &authenticationv1.SelfSubjectReview{} },
-			Answer: func(obj runtime.Object, caller authenticationv1.UserInfo) {
+			Answer: func(obj runtime.Object, caller authenticationv1.UserInfo, _ Authorizer) {
 				obj.(*authenticationv1.SelfSubjectReview).Status.UserInfo = caller
 			},
 		},
@@ -57,8 +67,9 @@ func Reviews() []*Review {
 				s := obj.(*authorizationv1.SelfSubjectAccessReview).Spec
 				return validateAccessAttributes(s.ResourceAttributes, s.NonResourceAttributes)
 			},
-			Answer: func(obj runtime.Object, _ authenticationv1.UserInfo) {
-				obj.(*authorizationv1.SelfSubjectAccessReview).Status = allowed()
+			Answer: func(obj runtime.Object, caller authenticationv1.UserInfo, az Authorizer) {
+				r := obj.(*authorizationv1.SelfSubjectAccessReview)
+				r.Status = decide(az, caller.Username, caller.Groups, r.Spec.ResourceAttributes, r.Spec.NonResourceAttributes)
 			},
 		},
 		{
@@ -71,15 +82,9 @@ func Reviews() []*Review {
 				}
 				return nil
 			},
-			Answer: func(obj runtime.Object, _ authenticationv1.UserInfo) {
-				obj.(*authorizationv1.SelfSubjectRulesReview).Status = authorizationv1.SubjectRulesReviewStatus{
-					ResourceRules: []authorizationv1.ResourceRule{
-						{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}},
-					},
-					NonResourceRules: []authorizationv1.NonResourceRule{
-						{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}},
-					},
-				}
+			Answer: func(obj runtime.Object, caller authenticationv1.UserInfo, az Authorizer) {
+				r := obj.(*authorizationv1.SelfSubjectRulesReview)
+				r.Status = az.Rules(caller.Username, caller.Groups, r.Spec.Namespace)
 			},
 		},
 		{
@@ -95,15 +100,21 @@ func Reviews() []*Review {
 				}
 				return errs
 			},
-			Answer: func(obj runtime.Object, _ authenticationv1.UserInfo) {
-				obj.(*authorizationv1.SubjectAccessReview).Status = allowed()
+			Answer: func(obj runtime.Object, _ authenticationv1.UserInfo, az Authorizer) {
+				r := obj.(*authorizationv1.SubjectAccessReview)
+				r.Status = decide(az, r.Spec.User, r.Spec.Groups, r.Spec.ResourceAttributes, r.Spec.NonResourceAttributes)
 			},
 		},
 	}
 }
 
-func allowed() authorizationv1.SubjectAccessReviewStatus {
-	return authorizationv1.SubjectAccessReviewStatus{Allowed: true}
+func decide(az Authorizer, user string, groups []string, res *authorizationv1.ResourceAttributes,
+	nonRes *authorizationv1.NonResourceAttributes) authorizationv1.SubjectAccessReviewStatus {
+	ok, reason := az.Allowed(user, groups, res, nonRes)
+	if ok {
+		return authorizationv1.SubjectAccessReviewStatus{Allowed: true, Reason: reason}
+	}
+	return authorizationv1.SubjectAccessReviewStatus{Reason: reason}
 }
 
 // validateAccessAttributes requires exactly one of the two attribute sets,

@@ -19,17 +19,34 @@ func review(t *testing.T, name string) *Review {
 	return nil
 }
 
+// aliceMayCreatePods allows alice to create pods and nothing else.
+type aliceMayCreatePods struct{ asked []string }
+
+func (az *aliceMayCreatePods) Allowed(user string, _ []string, res *authorizationv1.ResourceAttributes,
+	_ *authorizationv1.NonResourceAttributes) (bool, string) {
+	az.asked = append(az.asked, user)
+	return user == "alice" && res != nil && res.Verb == "create" && res.Resource == "pods", ""
+}
+
+func (az *aliceMayCreatePods) Rules(user string, _ []string, namespace string) authorizationv1.SubjectRulesReviewStatus {
+	if user != "alice" {
+		return authorizationv1.SubjectRulesReviewStatus{}
+	}
+	return authorizationv1.SubjectRulesReviewStatus{ResourceRules: []authorizationv1.ResourceRule{
+		{Verbs: []string{"create"}, APIGroups: []string{""}, Resources: []string{"pods"}}}}
+}
+
 func TestSelfSubjectReviewAnswersCaller(t *testing.T) {
 	rv := review(t, "selfsubjectreviews")
 	obj := rv.New()
 	caller := authenticationv1.UserInfo{Username: "alice", Groups: []string{"dev", AllAuthenticated}}
-	rv.Answer(obj, caller)
+	rv.Answer(obj, caller, &aliceMayCreatePods{})
 	if diff := cmp.Diff(caller, obj.(*authenticationv1.SelfSubjectReview).Status.UserInfo); diff != "" {
 		t.Errorf("user info (-want +got):\n%s", diff)
 	}
 }
 
-func TestAccessReviewsAllowAndValidate(t *testing.T) {
+func TestAccessReviewsAskTheAuthorizerAndValidate(t *testing.T) {
 	rv := review(t, "selfsubjectaccessreviews")
 	empty := &authorizationv1.SelfSubjectAccessReview{}
 	checkErrors(t, "no attributes", rv.Validate(empty), []string{
@@ -44,9 +61,14 @@ func TestAccessReviewsAllowAndValidate(t *testing.T) {
 	ok := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 		ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "create", Resource: "pods"}}}
 	checkErrors(t, "resource attributes", rv.Validate(ok), nil)
-	rv.Answer(ok, authenticationv1.UserInfo{Username: "alice"})
+	az := &aliceMayCreatePods{}
+	rv.Answer(ok, authenticationv1.UserInfo{Username: "alice"}, az)
 	if !ok.Status.Allowed {
 		t.Errorf("access review not allowed: %+v", ok.Status)
+	}
+	rv.Answer(ok, authenticationv1.UserInfo{Username: "bob"}, az)
+	if ok.Status.Allowed {
+		t.Errorf("bob allowed: %+v", ok.Status)
 	}
 
 	sar := review(t, "subjectaccessreviews")
@@ -54,13 +76,21 @@ func TestAccessReviewsAllowAndValidate(t *testing.T) {
 		ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "get", Resource: "pods"}}}
 	checkErrors(t, "no subject", sar.Validate(anon), []string{
 		`spec.user: Invalid value: at least one of user or group must be specified`})
+	// A SubjectAccessReview asks about the user it names, not the caller.
+	forAlice := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: "alice",
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "create", Resource: "pods"}}}
+	az.asked = nil
+	sar.Answer(forAlice, authenticationv1.UserInfo{Username: "admin"}, az)
+	if !forAlice.Status.Allowed || len(az.asked) != 1 || az.asked[0] != "alice" {
+		t.Errorf("review for alice: %+v, asked %v", forAlice.Status, az.asked)
+	}
 
 	rules := review(t, "selfsubjectrulesreviews")
 	checkErrors(t, "rules without namespace", rules.Validate(&authorizationv1.SelfSubjectRulesReview{}),
 		[]string{"spec.namespace: Required value: "})
 	rr := &authorizationv1.SelfSubjectRulesReview{Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: "default"}}
-	rules.Answer(rr, authenticationv1.UserInfo{Username: "alice"})
-	if len(rr.Status.ResourceRules) != 1 || rr.Status.ResourceRules[0].Verbs[0] != "*" {
-		t.Errorf("rules = %+v, want everything allowed", rr.Status)
+	rules.Answer(rr, authenticationv1.UserInfo{Username: "alice"}, az)
+	if len(rr.Status.ResourceRules) != 1 || rr.Status.ResourceRules[0].Verbs[0] != "create" {
+		t.Errorf("rules = %+v, want alice's rule", rr.Status)
 	}
 }

@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -70,6 +71,8 @@ type Bundle struct {
 	// KubeletClient is the API server's client certificate for node
 	// agents (CN tug:apiserver).
 	KubeletClient tls.Certificate
+	// ServiceAccountKey signs service account tokens.
+	ServiceAccountKey crypto.Signer
 }
 
 // Ensure loads the PKI from opts.Dir, creating the CA on first start and
@@ -126,10 +129,15 @@ func Ensure(opts Options) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pki: kubelet client certificate: %w", err)
 	}
+	saKey, err := ensureServiceAccountKey(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("pki: %w", err)
+	}
 	return &Bundle{
-		CA:        ca.cert,
-		CAPool:    pool,
-		CACertPEM: ca.certPEM,
+		ServiceAccountKey: saKey,
+		CA:                ca.cert,
+		CAPool:            pool,
+		CACertPEM:         ca.certPEM,
 		Serving: tls.Certificate{
 			Certificate: [][]byte{serving.cert.Raw},
 			PrivateKey:  serving.key,

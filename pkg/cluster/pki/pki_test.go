@@ -55,6 +55,7 @@ func TestEnsureCreatesFilesWithModes(t *testing.T) {
 		ServerCertFile: 0o644, ServerKeyFile: 0o600,
 		AdminCertFile: 0o644, AdminKeyFile: 0o600,
 		KubeletClientCertFile: 0o644, KubeletClientKeyFile: 0o600,
+		ServiceAccountKeyFile: 0o600,
 	}
 	got := map[string]os.FileMode{}
 	entries, err := os.ReadDir(dir)

@@ -16,6 +16,7 @@ import (
 	"github.com/tugcluster/tug/pkg/controller/nodelifecycle"
 	"github.com/tugcluster/tug/pkg/controller/podautoscaler"
 	"github.com/tugcluster/tug/pkg/controller/replicaset"
+	"github.com/tugcluster/tug/pkg/controller/rootcacert"
 	"github.com/tugcluster/tug/pkg/controller/serviceaccount"
 	"github.com/tugcluster/tug/pkg/controller/statefulset"
 	"github.com/tugcluster/tug/pkg/controller/volumebinding"
@@ -38,6 +39,7 @@ func Controllers() []controller.Constructor {
 		nodelifecycle.New,
 		podautoscaler.New,
 		replicaset.New,
+		rootcacert.New,
 		serviceaccount.New,
 		statefulset.New,
 		volumebinding.New,

@@ -1,0 +1,110 @@
+package rbac
+
+import (
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Groups and names of the default policy.
+const (
+	MastersGroup         = "system:masters"
+	AuthenticatedGroup   = "system:authenticated"
+	UnauthenticatedGroup = "system:unauthenticated"
+)
+
+var (
+	readVerbs  = []string{"get", "list", "watch"}
+	writeVerbs = []string{"create", "delete", "deletecollection", "patch", "update"}
+	allVerbs   = append(append([]string{}, readVerbs...), writeVerbs...)
+)
+
+func rule(verbs []string, group string, resources ...string) rbacv1.PolicyRule {
+	return rbacv1.PolicyRule{Verbs: verbs, APIGroups: []string{group}, Resources: resources}
+}
+
+// viewRules read everything of a namespace except Secrets.
+var viewRules = []rbacv1.PolicyRule{
+	rule(readVerbs, "", "pods", "pods/log", "pods/status", "configmaps", "endpoints", "persistentvolumeclaims",
+		"persistentvolumeclaims/status", "serviceaccounts", "services", "services/status", "events",
+		"limitranges", "resourcequotas", "resourcequotas/status", "namespaces", "namespaces/status", "podtemplates"),
+	rule(readVerbs, "apps", "controllerrevisions", "daemonsets", "daemonsets/status", "deployments",
+		"deployments/scale", "deployments/status", "replicasets", "replicasets/scale", "replicasets/status",
+		"statefulsets", "statefulsets/scale", "statefulsets/status"),
+	rule(readVerbs, "autoscaling", "horizontalpodautoscalers", "horizontalpodautoscalers/status"),
+	rule(readVerbs, "batch", "cronjobs", "cronjobs/status", "jobs", "jobs/status"),
+	rule(readVerbs, "discovery.k8s.io", "endpointslices"),
+	rule(readVerbs, "policy", "poddisruptionbudgets", "poddisruptionbudgets/status"),
+	rule(readVerbs, "coordination.k8s.io", "leases"),
+	rule(readVerbs, "events.k8s.io", "events"),
+}
+
+// editRules change the workloads and configuration of a namespace.
+var editRules = append([]rbacv1.PolicyRule{
+	rule(allVerbs, "", "pods", "configmaps", "endpoints", "persistentvolumeclaims", "secrets",
+		"serviceaccounts", "services", "events", "podtemplates"),
+	rule([]string{"create", "get"}, "", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "services/proxy"),
+	rule([]string{"create"}, "", "pods/eviction", "serviceaccounts/token"),
+	rule(allVerbs, "apps", "daemonsets", "deployments", "deployments/rollback", "deployments/scale",
+		"replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale"),
+	rule(allVerbs, "autoscaling", "horizontalpodautoscalers"),
+	rule(allVerbs, "batch", "cronjobs", "jobs"),
+	rule(allVerbs, "discovery.k8s.io", "endpointslices"),
+	rule(allVerbs, "policy", "poddisruptionbudgets"),
+	rule(allVerbs, "coordination.k8s.io", "leases"),
+}, viewRules...)
+
+// adminRules add the namespace's own access control.
+var adminRules = append([]rbacv1.PolicyRule{
+	rule(allVerbs, "rbac.authorization.k8s.io", "roles", "rolebindings"),
+	rule([]string{"create"}, "authorization.k8s.io", "localsubjectaccessreviews"),
+}, editRules...)
+
+var publicInfoURLs = []string{"/healthz", "/livez", "/readyz", "/version", "/version/"}
+
+func clusterRole(name string, rules ...rbacv1.PolicyRule) *rbacv1.ClusterRole {
+	return &rbacv1.ClusterRole{ObjectMeta: bootstrapMeta(name), Rules: rules}
+}
+
+func bootstrapMeta(name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name:        name,
+		Labels:      map[string]string{"kubernetes.io/bootstrapping": "rbac-defaults"},
+		Annotations: map[string]string{"rbac.authorization.kubernetes.io/autoupdate": "true"},
+	}
+}
+
+// DefaultClusterRoles are the ClusterRoles every cluster starts with.
+func DefaultClusterRoles() []*rbacv1.ClusterRole {
+	return []*rbacv1.ClusterRole{
+		clusterRole("cluster-admin",
+			rbacv1.PolicyRule{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}},
+			rbacv1.PolicyRule{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}}),
+		clusterRole("admin", adminRules...),
+		clusterRole("edit", editRules...),
+		clusterRole("view", viewRules...),
+		clusterRole("system:discovery", rbacv1.PolicyRule{Verbs: []string{"get"}, NonResourceURLs: []string{
+			"/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"}}),
+		clusterRole("system:basic-user", rule([]string{"create"}, "authorization.k8s.io",
+			"selfsubjectaccessreviews", "selfsubjectrulesreviews"),
+			rule([]string{"create"}, "authentication.k8s.io", "selfsubjectreviews")),
+		clusterRole("system:public-info-viewer", rbacv1.PolicyRule{Verbs: []string{"get"}, NonResourceURLs: publicInfoURLs}),
+	}
+}
+
+// DefaultClusterRoleBindings bind the default roles to the built-in groups.
+func DefaultClusterRoleBindings() []*rbacv1.ClusterRoleBinding {
+	bind := func(role string, groups ...string) *rbacv1.ClusterRoleBinding {
+		b := &rbacv1.ClusterRoleBinding{ObjectMeta: bootstrapMeta(role),
+			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role}}
+		for _, g := range groups {
+			b.Subjects = append(b.Subjects, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: g})
+		}
+		return b
+	}
+	return []*rbacv1.ClusterRoleBinding{
+		bind("cluster-admin", MastersGroup),
+		bind("system:discovery", AuthenticatedGroup),
+		bind("system:basic-user", AuthenticatedGroup),
+		bind("system:public-info-viewer", AuthenticatedGroup, UnauthenticatedGroup),
+	}
+}

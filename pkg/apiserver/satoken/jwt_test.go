@@ -1,0 +1,119 @@
+package satoken
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func newSigner(t *testing.T) *Signer {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSigner(key, DefaultIssuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func claimsAt(now time.Time) Claims {
+	return Claims{
+		Subject: Subject("team", "builder"), Audience: []string{DefaultIssuer},
+		IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: now.Add(time.Hour).Unix(),
+		Kubernetes: Private{Namespace: "team", ServiceAccount: Ref{Name: "builder", UID: "u1"},
+			Pod: &Ref{Name: "p", UID: "u2"}},
+	}
+}
+
+func TestSignVerifyRoundTrip(t *testing.T) {
+	s := newSigner(t)
+	now := time.Now()
+	tok, err := s.Sign(claimsAt(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Verify(tok, now.Add(30*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Issuer != DefaultIssuer || c.Kubernetes.Pod.UID != "u2" || !c.HasAudience([]string{"x", DefaultIssuer}) {
+		t.Fatalf("claims = %+v", c)
+	}
+	if c.HasAudience([]string{"other"}) {
+		t.Fatal("audience other accepted")
+	}
+	// The claims are readable JSON with the names Kubernetes uses.
+	body, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+	var raw map[string]any
+	if err := json.Unmarshal(body, &raw); err != nil {
+		t.Fatal(err)
+	}
+	k8s := raw["kubernetes.io"].(map[string]any)
+	if raw["sub"] != "system:serviceaccount:team:builder" || k8s["namespace"] != "team" {
+		t.Fatalf("raw claims = %v", raw)
+	}
+}
+
+func TestVerifyRefuses(t *testing.T) {
+	s, other := newSigner(t), newSigner(t)
+	now := time.Now()
+	good, _ := s.Sign(claimsAt(now))
+	foreign, _ := other.Sign(claimsAt(now))
+	parts := strings.Split(good, ".")
+	tampered := claimsAt(now)
+	tampered.Kubernetes.Namespace = "kube-system"
+	tampered.Subject = Subject("kube-system", "builder")
+	tb, _ := json.Marshal(tampered)
+	mismatched := claimsAt(now)
+	mismatched.Subject = Subject("team", "admin")
+	badSubject, _ := s.Sign(mismatched)
+
+	for name, tc := range map[string]struct {
+		token string
+		at    time.Time
+	}{
+		"other key":        {foreign, now},
+		"changed claims":   {parts[0] + "." + enc(tb) + "." + parts[2], now},
+		"expired":          {good, now.Add(time.Hour + 2*time.Minute)},
+		"not yet valid":    {good, now.Add(-2 * time.Minute)},
+		"subject mismatch": {badSubject, now},
+		"truncated sig":    {parts[0] + "." + parts[1] + "." + parts[2][:10], now},
+		"alg none":         {enc([]byte(`{"alg":"none"}`)) + "." + parts[1] + ".", now},
+	} {
+		if _, err := s.Verify(tc.token, tc.at); err == nil || errors.Is(err, ErrNotJWT) {
+			t.Errorf("%s: err = %v, want a verification error", name, err)
+		}
+	}
+	for _, tok := range []string{"abcdef0123456789", "a.b", "!!.x.y"} {
+		if _, err := s.Verify(tok, now); !errors.Is(err, ErrNotJWT) {
+			t.Errorf("Verify(%q) = %v, want ErrNotJWT", tok, err)
+		}
+	}
+	// Within the leeway of a minute the token is still good.
+	if _, err := s.Verify(good, now.Add(time.Hour+30*time.Second)); err != nil {
+		t.Errorf("inside leeway: %v", err)
+	}
+}
+
+func TestSplitSubject(t *testing.T) {
+	for user, want := range map[string]bool{
+		"system:serviceaccount:ns:sa":  true,
+		"system:serviceaccount:ns":     false,
+		"system:serviceaccount::sa":    false,
+		"system:serviceaccount:ns:a:b": false,
+		"admin":                        false,
+	} {
+		if _, _, ok := SplitSubject(user); ok != want {
+			t.Errorf("SplitSubject(%q) ok = %v", user, ok)
+		}
+	}
+}
