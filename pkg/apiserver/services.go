@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"context"
 	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
@@ -114,8 +113,8 @@ func (s *Server) claimNodePorts(svc *corev1.Service, old *corev1.Service, owner 
 	return claimed, nil
 }
 
-// admitUpdate keeps Service allocations in step with a Service update.
-func (s *Server) admitUpdate(_ context.Context, r *resource, obj, old runtime.Object, dryRun bool) error {
+// admitServiceUpdate keeps Service allocations in step with a Service update.
+func (s *Server) admitServiceUpdate(r *resource, obj, old runtime.Object, dryRun bool) error {
 	svc, ok := obj.(*corev1.Service)
 	if !ok || !isServices(r) {
 		return nil

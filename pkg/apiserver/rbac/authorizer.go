@@ -215,3 +215,22 @@ func nonResourceMatches(urls []string, path string) bool {
 	}
 	return false
 }
+
+// RoleRefRules are the rules a binding's roleRef grants in namespace (""
+// for a ClusterRoleBinding); ok is false when the role does not exist.
+func RoleRefRules(src Source, namespace string, ref rbacv1.RoleRef) (rules []rbacv1.PolicyRule, ok bool) {
+	switch ref.Kind {
+	case "ClusterRole":
+		if src.ClusterRole(ref.Name) == nil {
+			return nil, false
+		}
+		return clusterRoleRules(src, ref.Name), true
+	case "Role":
+		r := src.Role(namespace, ref.Name)
+		if r == nil {
+			return nil, false
+		}
+		return r.Rules, true
+	}
+	return nil, false
+}
