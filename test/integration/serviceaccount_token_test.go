@@ -238,3 +238,55 @@ func TestTokenRequestBadInput(t *testing.T) {
 		t.Errorf("token for audience vault: status %d, want 401", resp.StatusCode)
 	}
 }
+
+func TestServiceAccountTokenSecrets(t *testing.T) {
+	ns := newNamespace(t)
+	core := cluster.client.CoreV1()
+	sa, err := core.ServiceAccounts(ns).Create(ctx(t), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "ci"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenSecret := func(name, account string) *corev1.Secret {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name,
+			Annotations: map[string]string{corev1.ServiceAccountNameKey: account}},
+			Type: corev1.SecretTypeServiceAccountToken}
+	}
+	if _, err := core.Secrets(ns).Create(ctx(t), tokenSecret("ci-token", "ci"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var s *corev1.Secret
+	eventually(t, 5*time.Second, func() (bool, string) {
+		s, err = core.Secrets(ns).Get(ctx(t), "ci-token", metav1.GetOptions{})
+		return err == nil && len(s.Data["token"]) > 0, fmt.Sprintf("secret %v: %v", err, s)
+	})
+	if string(s.Data["namespace"]) != ns || string(s.Data["ca.crt"]) != testRootCA ||
+		s.Annotations[corev1.ServiceAccountUIDKey] != string(sa.UID) {
+		t.Errorf("secret data %q, annotations %v", s.Data, s.Annotations)
+	}
+	who, err := clientWithToken(t, string(s.Data["token"])).AuthenticationV1().SelfSubjectReviews().Create(ctx(t), &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil || who.Status.UserInfo.Username != "system:serviceaccount:"+ns+":ci" {
+		t.Fatalf("whoami with the secret's token: %v %+v", err, who)
+	}
+
+	// A Secret for an account that does not exist is deleted.
+	if _, err := core.Secrets(ns).Create(ctx(t), tokenSecret("ghost-token", "ghost"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		_, err := core.Secrets(ns).Get(ctx(t), "ghost-token", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), fmt.Sprintf("secret of a missing account: %v", err)
+	})
+
+	// Deleting the account deletes its token Secrets, which revokes the token.
+	if err := core.ServiceAccounts(ns).Delete(ctx(t), "ci", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		_, err := core.Secrets(ns).Get(ctx(t), "ci-token", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), fmt.Sprintf("token secret after its account went: %v", err)
+	})
+	resp, _ := doRequest(t, http.MethodGet, "/api", "", nil, map[string]string{"Authorization": "Bearer " + string(s.Data["token"])})
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("revoked token: status %d, want 401", resp.StatusCode)
+	}
+}

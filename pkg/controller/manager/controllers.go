@@ -19,6 +19,7 @@ import (
 	"github.com/tugcluster/tug/pkg/controller/rootcacert"
 	"github.com/tugcluster/tug/pkg/controller/serviceaccount"
 	"github.com/tugcluster/tug/pkg/controller/statefulset"
+	"github.com/tugcluster/tug/pkg/controller/tokens"
 	"github.com/tugcluster/tug/pkg/controller/volumebinding"
 )
 
@@ -42,6 +43,7 @@ func Controllers() []controller.Constructor {
 		rootcacert.New,
 		serviceaccount.New,
 		statefulset.New,
+		tokens.New,
 		volumebinding.New,
 	}
 }
