@@ -36,6 +36,7 @@ var viewRules = []rbacv1.PolicyRule{
 	rule(readVerbs, "policy", "poddisruptionbudgets", "poddisruptionbudgets/status"),
 	rule(readVerbs, "coordination.k8s.io", "leases"),
 	rule(readVerbs, "events.k8s.io", "events"),
+	rule(readVerbs, "metrics.k8s.io", "pods", "nodes"),
 }
 
 // editRules change the workloads and configuration of a namespace.

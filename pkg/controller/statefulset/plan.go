@@ -6,6 +6,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 
 	"github.com/tugcluster/tug/pkg/controller/replicaset"
 )
@@ -78,7 +80,9 @@ func healthy(p *corev1.Pod) bool { return runningAndReady(p) && !isTerminating(p
 // and available, and leave in reverse order one at a time. With Parallel
 // it creates and deletes everything at once. A rolling update then
 // deletes, from the highest ordinal down to the partition, the first pod
-// not at updateRevision, but only while the pods above it are healthy.
+// not at updateRevision, but only while the pods above it are healthy;
+// with rollingUpdate.maxUnavailable it deletes as many as keep at most
+// that many pods unavailable (see updateBatch).
 func plan(set *appsv1.StatefulSet, pods []*corev1.Pod, updateRevision string, now time.Time) []step {
 	monotonic := set.Spec.PodManagementPolicy != appsv1.ParallelPodManagement
 	replicas, condemned := podsByOrdinal(set, pods)
@@ -130,6 +134,9 @@ func plan(set *appsv1.StatefulSet, pods []*corev1.Pod, updateRevision string, no
 	if set.Spec.UpdateStrategy.Type != appsv1.RollingUpdateStatefulSetStrategyType {
 		return steps
 	}
+	if limit, ok := maxUnavailable(set); ok {
+		return append(steps, updateBatch(replicas, start, partition(set), limit, updateRevision)...)
+	}
 	for i := len(replicas) - 1; i >= max(partition(set), 0); i-- {
 		p := replicas[i]
 		if p == nil {
@@ -140,6 +147,43 @@ func plan(set *appsv1.StatefulSet, pods []*corev1.Pod, updateRevision string, no
 		}
 		if !healthy(p) {
 			return steps
+		}
+	}
+	return steps
+}
+
+// maxUnavailable is rollingUpdate.maxUnavailable as a pod count (a
+// percentage of replicas rounded up, at least one); ok is false when it is
+// not set and updates go one pod at a time.
+func maxUnavailable(set *appsv1.StatefulSet) (limit int, ok bool) {
+	ru := set.Spec.UpdateStrategy.RollingUpdate
+	if ru == nil || ru.MaxUnavailable == nil {
+		return 0, false
+	}
+	n, err := intstr.GetScaledValueFromIntOrPercent(ru.MaxUnavailable, int(ptr.Deref(set.Spec.Replicas, 1)), true)
+	if err != nil {
+		return 1, true
+	}
+	return max(n, 1), true
+}
+
+// updateBatch is a rolling update step with maxUnavailable, as Kubernetes
+// does it: the replicas that are not healthy count against limit, and the
+// rest of it goes to deleting old-revision pods from the highest ordinal
+// down to the partition, each deletion spending one.
+func updateBatch(replicas []*corev1.Pod, start, partition, limit int, updateRevision string) []step {
+	unavailable := 0
+	for _, p := range replicas {
+		if p == nil || !healthy(p) {
+			unavailable++
+		}
+	}
+	var steps []step
+	for i := len(replicas) - 1; i >= max(partition, 0) && unavailable < limit; i-- {
+		p := replicas[i]
+		if p != nil && revisionOf(p) != updateRevision && !isTerminating(p) {
+			steps = append(steps, step{kind: stepUpdate, ordinal: start + i, pod: p})
+			unavailable++
 		}
 	}
 	return steps

@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 func set(replicas int32, mutate ...func(*appsv1.StatefulSet)) *appsv1.StatefulSet {
@@ -155,4 +156,38 @@ func TestClaimOwners(t *testing.T) {
 	if refs := claimOwners(s, refs, pod, 1); refs != nil {
 		t.Fatalf("retain keeps owners %+v", refs)
 	}
+}
+
+func TestPlanMaxUnavailable(t *testing.T) {
+	withMax := func(v intstr.IntOrString, partition int32) func(*appsv1.StatefulSet) {
+		return func(s *appsv1.StatefulSet) {
+			s.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{MaxUnavailable: &v, Partition: &partition}
+		}
+	}
+	s := set(5, withMax(intstr.FromInt32(2), 0))
+	all := func(rev string, readyFrom int) []*corev1.Pod {
+		var pods []*corev1.Pod
+		for i := 0; i < 5; i++ {
+			pods = append(pods, member(s, i, rev, i >= readyFrom))
+		}
+		return pods
+	}
+	now := time.Now()
+	// All healthy: the two highest old pods go at once.
+	expect(t, plan(s, all("v1", 0), "v2", now), "update 4", "update 3")
+	// One unhealthy replica spends one of the two.
+	expect(t, plan(s, all("v1", 1)[1:], "v2", now), "create 0")
+	pods := all("v1", 0)
+	pods[0].Status.Conditions = nil
+	expect(t, plan(set(5, withMax(intstr.FromInt32(2), 0), func(x *appsv1.StatefulSet) {
+		x.Spec.PodManagementPolicy = appsv1.ParallelPodManagement
+	}), pods, "v2", now), "update 4")
+	// A percentage of replicas, rounded up: 30 % of 5 is 2.
+	expect(t, plan(set(5, withMax(intstr.FromString("30%"), 0)), all("v1", 0), "v2", now), "update 4", "update 3")
+	// The partition still holds: ordinals below 4 keep their revision.
+	expect(t, plan(set(5, withMax(intstr.FromInt32(3), 4)), all("v1", 0), "v2", now), "update 4")
+	// Updated pods are skipped on the way down.
+	mixed := all("v1", 0)
+	mixed[4] = member(s, 4, "v2", true)
+	expect(t, plan(s, mixed, "v2", now), "update 3", "update 2")
 }
