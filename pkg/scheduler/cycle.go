@@ -82,8 +82,9 @@ func (s *Scheduler) handleUnschedulable(ctx context.Context, qp *queuedPod, pi *
 	if res.numNodes == 0 {
 		msg = "no nodes available to schedule pods"
 	}
+	var displaced []*PodInfo
 	if plan != nil {
-		s.snap.Nominate(pi, plan.node)
+		displaced = s.snap.NominateOver(pi, plan.node)
 	}
 	s.queue.AddUnschedulable(qp)
 	s.inFlight.Add(1)
@@ -91,6 +92,9 @@ func (s *Scheduler) handleUnschedulable(ctx context.Context, qp *queuedPod, pi *
 		defer s.inFlight.Done()
 		if plan != nil {
 			s.evict(ctx, pi, plan)
+		}
+		for _, d := range displaced {
+			s.clearNomination(ctx, d.Pod)
 		}
 		s.reportUnschedulable(ctx, pi.Pod, msg, plan)
 	}()

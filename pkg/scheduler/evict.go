@@ -68,3 +68,14 @@ func (s *Scheduler) markPreempted(ctx context.Context, pod *corev1.Pod) error {
 	}
 	return nil
 }
+
+// clearNomination removes a pod's status.nominatedNodeName after a pod of
+// higher priority took the room it was nominated for.
+func (s *Scheduler) clearNomination(ctx context.Context, pod *corev1.Pod) {
+	patch := []byte(`{"status":{"nominatedNodeName":null}}`)
+	_, err := s.client.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.MergePatchType, patch,
+		metav1.PatchOptions{}, "status")
+	if err != nil && !apierrors.IsNotFound(err) && ctx.Err() == nil {
+		s.log.Info("preemption: clear nomination", "pod", podKey(pod), "err", err)
+	}
+}

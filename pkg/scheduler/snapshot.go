@@ -242,6 +242,28 @@ func (s *Snapshot) Nominate(pi *PodInfo, node string) {
 	s.nominated[pi.Key] = node
 }
 
+// NominateOver is Nominate after a preemption: pods of lower priority
+// nominated to the same node lose their nomination there, as in
+// Kubernetes, since the room they counted on now goes to pi. It returns
+// them so their status can be cleared too.
+func (s *Snapshot) NominateOver(pi *PodInfo, node string) []*PodInfo {
+	s.mu.Lock()
+	var displaced []*PodInfo
+	if n, ok := s.nodes[node]; ok {
+		for _, other := range n.Nominated {
+			if other.Key != pi.Key && other.Priority < pi.Priority {
+				displaced = append(displaced, other)
+			}
+		}
+	}
+	for _, other := range displaced {
+		s.clearNominatedLocked(other.Key)
+	}
+	s.mu.Unlock()
+	s.Nominate(pi, node)
+	return displaced
+}
+
 func (s *Snapshot) clearNominatedLocked(key string) {
 	node, ok := s.nominated[key]
 	if !ok {
