@@ -162,6 +162,7 @@ func TestKubectlWorkflow(t *testing.T) {
 	}
 
 	watchSeesChange(t, s)
+	accessControl(t, s)
 
 	out = s.must("delete", "configmap", "settings", "-n", "demo")
 	expectContains(t, "delete", out, `configmap "settings" deleted`)
@@ -242,4 +243,43 @@ func watchSeesChange(t *testing.T, s *server) {
 			t.Fatal("kubectl get -w did not show the new configmap")
 		}
 	}
+}
+
+// accessControl drives service accounts and RBAC with kubectl's own
+// commands: a token from `kubectl create token` gets exactly what a Role
+// bound to its account allows.
+func accessControl(t *testing.T, s *server) {
+	t.Helper()
+	expectContains(t, "create serviceaccount", s.must("create", "serviceaccount", "deployer", "-n", "demo"),
+		"serviceaccount/deployer created")
+	expectContains(t, "create role", s.must("create", "role", "pod-reader", "--verb=get,list", "--resource=pods", "-n", "demo"),
+		"role.rbac.authorization.k8s.io/pod-reader created")
+	expectContains(t, "create rolebinding", s.must("create", "rolebinding", "deployer-reads", "--role=pod-reader",
+		"--serviceaccount=demo:deployer", "-n", "demo"), "rolebinding.rbac.authorization.k8s.io/deployer-reads created")
+	out := s.must("get", "rolebindings", "-n", "demo", "-o", "wide")
+	if h := firstLineFields(out); h != "NAME ROLE AGE USERS GROUPS SERVICEACCOUNTS" {
+		t.Errorf("rolebinding columns %q", h)
+	}
+	expectContains(t, "get rolebindings", out, "deployer-reads", "Role/pod-reader", "demo/deployer")
+	expectContains(t, "get clusterroles", s.must("get", "clusterroles"), "cluster-admin", "edit", "view", "system:discovery")
+
+	token := strings.TrimSpace(s.must("create", "token", "deployer", "-n", "demo"))
+	if strings.Count(token, ".") != 2 {
+		t.Fatalf("create token gave %q, want a JWT", token)
+	}
+	canI := func(args ...string) string {
+		out, _ := s.kubectl(append([]string{"auth", "can-i", "-n", "demo", "--token", token}, args...)...)
+		return strings.TrimSpace(out)
+	}
+	if got := canI("list", "pods"); got != "yes" {
+		t.Errorf("can-i list pods with the token: %q", got)
+	}
+	if got := canI("list", "secrets"); got != "no" {
+		t.Errorf("can-i list secrets with the token: %q", got)
+	}
+	out, err := s.kubectl("get", "secrets", "-n", "demo", "--token", token)
+	if err == nil {
+		t.Errorf("get secrets with the token succeeded:\n%s", out)
+	}
+	expectContains(t, "forbidden", out, `User "system:serviceaccount:demo:deployer" cannot list resource "secrets"`)
 }
