@@ -94,7 +94,7 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 }
 
 func (c *Controller) enqueueNamespace(obj any) {
-	if ns, ok := obj.(*corev1.Namespace); ok && active(ns) {
+	if ns, ok := obj.(*corev1.Namespace); ok && controller.NamespaceActive(ns) {
 		c.queue.Add(ns.Name)
 	}
 }
@@ -105,21 +105,10 @@ func (c *Controller) enqueueConfigMap(obj any) {
 	}
 }
 
-func active(ns *corev1.Namespace) bool {
-	return ns.DeletionTimestamp == nil && ns.Status.Phase != corev1.NamespaceTerminating
-}
-
 // sync creates or repairs the ConfigMap of one namespace.
 func (c *Controller) sync(ctx context.Context, namespace string) error {
-	ns, err := c.namespaces.Get(namespace)
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
+	if active, err := controller.ActiveNamespace(c.namespaces, namespace); !active || err != nil {
 		return err
-	}
-	if !active(ns) {
-		return nil
 	}
 	want := map[string]string{"ca.crt": c.rootCA}
 	cm, err := c.configMaps.ConfigMaps(namespace).Get(ConfigMapName)
@@ -145,10 +134,7 @@ func (c *Controller) sync(ctx context.Context, namespace string) error {
 		_, err = c.client.CoreV1().ConfigMaps(namespace).Update(ctx, cm, metav1.UpdateOptions{})
 	}
 	switch {
-	case err == nil, apierrors.IsAlreadyExists(err):
-		return nil
-	case apierrors.IsForbidden(err) || apierrors.IsNotFound(err):
-		// The namespace began terminating or went away meanwhile.
+	case err == nil, apierrors.IsAlreadyExists(err), controller.NamespaceGone(err):
 		return nil
 	default:
 		return fmt.Errorf("publish %s/%s: %w", namespace, ConfigMapName, err)

@@ -67,7 +67,7 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 }
 
 func (c *Controller) enqueueNamespace(obj any) {
-	if ns, ok := obj.(*corev1.Namespace); ok && active(ns) {
+	if ns, ok := obj.(*corev1.Namespace); ok && controller.NamespaceActive(ns) {
 		c.queue.Add(ns.Name)
 	}
 }
@@ -78,21 +78,10 @@ func (c *Controller) accountDeleted(obj any) {
 	}
 }
 
-func active(ns *corev1.Namespace) bool {
-	return ns.DeletionTimestamp == nil && ns.Status.Phase != corev1.NamespaceTerminating
-}
-
 // sync creates the default account of one namespace if it is missing.
 func (c *Controller) sync(ctx context.Context, namespace string) error {
-	ns, err := c.namespaces.Get(namespace)
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
+	if active, err := controller.ActiveNamespace(c.namespaces, namespace); !active || err != nil {
 		return err
-	}
-	if !active(ns) {
-		return nil
 	}
 	if _, err := c.accounts.ServiceAccounts(namespace).Get(DefaultName); err == nil {
 		return nil
@@ -100,12 +89,9 @@ func (c *Controller) sync(ctx context.Context, namespace string) error {
 		return err
 	}
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: DefaultName, Namespace: namespace}}
-	_, err = c.client.CoreV1().ServiceAccounts(namespace).Create(ctx, sa, metav1.CreateOptions{})
+	_, err := c.client.CoreV1().ServiceAccounts(namespace).Create(ctx, sa, metav1.CreateOptions{})
 	switch {
-	case err == nil, apierrors.IsAlreadyExists(err):
-		return nil
-	case apierrors.IsForbidden(err) || apierrors.IsNotFound(err):
-		// The namespace began terminating or went away meanwhile.
+	case err == nil, apierrors.IsAlreadyExists(err), controller.NamespaceGone(err):
 		return nil
 	default:
 		return fmt.Errorf("create service account %s/%s: %w", namespace, DefaultName, err)
