@@ -35,19 +35,7 @@ func (s *Server) answerReview(w http.ResponseWriter, r *http.Request, info reque
 	if info.Verb != "create" {
 		return methodNotAllowed(rv.GroupResource())
 	}
-	out, err := negotiate(r)
-	if err != nil {
-		return err
-	}
-	o, err := parseWriteOptions(&request{Request: r, w: w, info: info, s: s})
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r)
-	if err != nil {
-		return err
-	}
-	obj, err := s.decodeAs(w, o, r.Header.Get("Content-Type"), body, rv.GroupVersionKind(), rv.New())
+	obj, out, _, err := s.readPosted(&request{Request: r, w: w, info: info, s: s}, rv.GroupVersionKind(), rv.New())
 	if err != nil {
 		return err
 	}
@@ -64,9 +52,6 @@ func (s *Server) answerReview(w http.ResponseWriter, r *http.Request, info reque
 	rv.Answer(obj, callerInfo(user), s.reviewAuthorizer(r.Context()))
 	if m, err := meta.Accessor(obj); err == nil {
 		m.SetCreationTimestamp(metav1.Now())
-	}
-	if out == outTable || out == outPartial {
-		out = outJSON
 	}
 	s.writeObject(w, http.StatusCreated, obj, out)
 	return nil

@@ -31,19 +31,7 @@ var tokenRequestKind = authenticationv1.SchemeGroupVersion.WithKind("TokenReques
 // service account, bound to a pod, secret or node when the request says
 // so; the token stops authenticating when that object is gone.
 func (s *Server) createToken(req *request) error {
-	out, err := negotiate(req.Request)
-	if err != nil {
-		return err
-	}
-	o, err := parseWriteOptions(req)
-	if err != nil {
-		return err
-	}
-	body, err := readBody(req.Request)
-	if err != nil {
-		return err
-	}
-	obj, err := s.decodeAs(req.w, o, req.Header.Get("Content-Type"), body, tokenRequestKind, &authenticationv1.TokenRequest{})
+	obj, out, o, err := s.readPosted(req, tokenRequestKind, &authenticationv1.TokenRequest{})
 	if err != nil {
 		return err
 	}
@@ -85,9 +73,6 @@ func (s *Server) createToken(req *request) error {
 		if tr.Status.Token, err = s.tokens.Sign(claims); err != nil {
 			return fmt.Errorf("sign token: %w", err)
 		}
-	}
-	if out == outTable || out == outPartial {
-		out = outJSON
 	}
 	s.writeObject(req.w, http.StatusCreated, tr, out)
 	return nil

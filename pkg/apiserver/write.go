@@ -83,6 +83,30 @@ func (s *Server) decodeAs(w http.ResponseWriter, o writeOptions, contentType str
 	return res.obj, nil
 }
 
+// readPosted decodes the body of a POST that is answered rather than
+// stored (reviews, token requests) as want, under the request's write
+// options, and returns the encoding to answer in: such answers are never
+// tables, so a table request gets JSON.
+func (s *Server) readPosted(req *request, want schema.GroupVersionKind, into runtime.Object) (runtime.Object, outputKind, writeOptions, error) {
+	out, err := negotiate(req.Request)
+	if err != nil {
+		return nil, out, writeOptions{}, err
+	}
+	o, err := parseWriteOptions(req)
+	if err != nil {
+		return nil, out, o, err
+	}
+	body, err := readBody(req.Request)
+	if err != nil {
+		return nil, out, o, err
+	}
+	obj, err := s.decodeAs(req.w, o, req.Header.Get("Content-Type"), body, want, into)
+	if out == outTable || out == outPartial {
+		out = outJSON
+	}
+	return obj, out, o, err
+}
+
 // addWarning adds a Kubernetes-style Warning header (code 299).
 func addWarning(w http.ResponseWriter, text string) {
 	w.Header().Add("Warning", fmt.Sprintf("299 - %q", text))
