@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,6 +28,7 @@ func persistentVolumeClaimsResource() *Resource {
 		}),
 		PrepareForCreate: typedMutate(func(pvc *corev1.PersistentVolumeClaim) {
 			pvc.Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}
+			pvc.Finalizers = withFinalizer(pvc.Finalizers, pvcProtectionFinalizer)
 		}),
 		Validate: typedValidate(func(pvc *corev1.PersistentVolumeClaim) field.ErrorList {
 			return validatePVCSpec(&pvc.Spec, field.NewPath("spec"))
@@ -34,6 +37,18 @@ func persistentVolumeClaimsResource() *Resource {
 		ValidateStatusUpdate: typedValidateUpdate(validatePVCStatusUpdate),
 		Table:                persistentVolumeClaimTable(),
 	}
+}
+
+// pvcProtectionFinalizer keeps a deleted claim while pods use it; the
+// pvc-protection controller (pkg/controller/pvcprotection) removes it.
+const pvcProtectionFinalizer = "kubernetes.io/pvc-protection"
+
+// withFinalizer returns finalizers with f added unless it is there.
+func withFinalizer(finalizers []string, f string) []string {
+	if slices.Contains(finalizers, f) {
+		return finalizers
+	}
+	return append(finalizers, f)
 }
 
 // validatePVCSpec checks a claim spec; ephemeral volume templates share it.

@@ -47,9 +47,14 @@ func defaultPersistentVolume(pv *corev1.PersistentVolume) {
 	defaultResourceList(pv.Spec.Capacity)
 }
 
+// pvProtectionFinalizer keeps a deleted volume while it is bound; the
+// pv-protection controller (pkg/controller/pvprotection) removes it.
+const pvProtectionFinalizer = "kubernetes.io/pv-protection"
+
 func preparePersistentVolumeForCreate(pv *corev1.PersistentVolume) {
 	now := metav1.Now()
 	pv.Status = corev1.PersistentVolumeStatus{Phase: corev1.VolumePending, LastPhaseTransitionTime: &now}
+	pv.Finalizers = withFinalizer(pv.Finalizers, pvProtectionFinalizer)
 }
 
 // preparePersistentVolumeStatusUpdate records when the phase changed.

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 )
 
@@ -35,6 +36,46 @@ func TestPersistentVolumeCreate(t *testing.T) {
 	if pv.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimRetain ||
 		ptr.Deref(pv.Spec.VolumeMode, "") != corev1.PersistentVolumeFilesystem {
 		t.Errorf("spec defaults: %+v", pv.Spec)
+	}
+}
+
+// New claims and volumes carry their protection finalizer once, next to
+// the user's.
+func TestStorageProtectionFinalizers(t *testing.T) {
+	kinds := []struct {
+		resource  string
+		finalizer string
+		object    func(finalizers []string) metav1.Object
+	}{
+		{"persistentvolumeclaims", "kubernetes.io/pvc-protection", func(f []string) metav1.Object {
+			pvc := testPVC()
+			pvc.Finalizers = f
+			return pvc
+		}},
+		{"persistentvolumes", "kubernetes.io/pv-protection", func(f []string) metav1.Object {
+			pv := testPV()
+			pv.Finalizers = f
+			return pv
+		}},
+	}
+	for _, k := range kinds {
+		r := coreResource(t, k.resource)
+		for _, tt := range []struct {
+			name             string
+			finalizers, want []string
+		}{
+			{"none", nil, []string{k.finalizer}},
+			{"user's", []string{"example.test/hold"}, []string{"example.test/hold", k.finalizer}},
+			{"already there", []string{k.finalizer}, []string{k.finalizer}},
+		} {
+			obj := k.object(tt.finalizers)
+			if errs := createErrors(r, obj.(runtime.Object)); len(errs) != 0 {
+				t.Fatalf("%s %s: %v", k.resource, tt.name, errs)
+			}
+			if diff := cmp.Diff(tt.want, obj.GetFinalizers()); diff != "" {
+				t.Errorf("%s %s: finalizers (-want +got):\n%s", k.resource, tt.name, diff)
+			}
+		}
 	}
 }
 

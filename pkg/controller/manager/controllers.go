@@ -15,6 +15,8 @@ import (
 	"github.com/tugcluster/tug/pkg/controller/nodeipam"
 	"github.com/tugcluster/tug/pkg/controller/nodelifecycle"
 	"github.com/tugcluster/tug/pkg/controller/podautoscaler"
+	"github.com/tugcluster/tug/pkg/controller/pvcprotection"
+	"github.com/tugcluster/tug/pkg/controller/pvprotection"
 	"github.com/tugcluster/tug/pkg/controller/replicaset"
 	"github.com/tugcluster/tug/pkg/controller/rootcacert"
 	"github.com/tugcluster/tug/pkg/controller/serviceaccount"
@@ -39,6 +41,8 @@ func Controllers() []controller.Constructor {
 		nodeipam.New,
 		nodelifecycle.New,
 		podautoscaler.New,
+		pvcprotection.New,
+		pvprotection.New,
 		replicaset.New,
 		rootcacert.New,
 		serviceaccount.New,

@@ -30,7 +30,7 @@ func (c *Controller) syncVolume(ctx context.Context, name string) error {
 		return err
 	}
 	if pv.DeletionTimestamp != nil {
-		return nil
+		return c.syncDeletedVolume(ctx, pv)
 	}
 	ref := pv.Spec.ClaimRef
 	if ref == nil || ref.UID == "" {
@@ -60,6 +60,22 @@ func (c *Controller) syncVolume(ctx context.Context, name string) error {
 		// The user pointed the volume at a claim bound elsewhere; leave it.
 		return nil
 	}
+}
+
+// syncDeletedVolume marks a deleted Bound volume Released once its claim
+// is gone, as Kubernetes does, so the pv-protection finalizer can come off;
+// the reclaim policy no longer applies to a volume being deleted.
+func (c *Controller) syncDeletedVolume(ctx context.Context, pv *corev1.PersistentVolume) error {
+	ref := pv.Spec.ClaimRef
+	if pv.Status.Phase != corev1.VolumeBound || ref == nil || ref.UID == "" {
+		return nil
+	}
+	pvc, err := c.claimOf(ctx, ref)
+	if err != nil || pvc != nil {
+		return err
+	}
+	_, err = c.setVolumePhase(ctx, pv, corev1.VolumeReleased, "")
+	return err
 }
 
 // claimOf returns the claim a claimRef names, or nil when it no longer
