@@ -224,7 +224,7 @@ func (s *Server) isReady() bool {
 }
 
 // Handler returns the HTTP handler of the whole API: authentication,
-// authorization, body limits, then routing.
+// impersonation, authorization, body limits, then routing.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", s.serveHealth)
@@ -247,7 +247,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	}
-	return recoverPanics(s.authenticate(s.authorize(limitBody(mux))))
+	return recoverPanics(s.authenticate(s.impersonate(s.authorize(limitBody(mux)))))
 }
 
 // recoverPanics turns a panic in a handler into a 500 Status and a log

@@ -2,6 +2,8 @@ package integration
 
 import (
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 )
 
 // TestRBACEscalation: a namespace admin may hand out what it holds, and
@@ -85,4 +89,82 @@ func TestRBACEscalation(t *testing.T) {
 		err := bind("carol-root", "ClusterRole", "cluster-admin")
 		return err == nil, fmt.Sprintf("binding cluster-admin with bind: %v", err)
 	})
+}
+
+// TestImpersonation: kubectl --as works for whoever may impersonate, and
+// the request is then authorized as the impersonated user.
+func TestImpersonation(t *testing.T) {
+	ns := newNamespace(t)
+	core := cluster.client.CoreV1()
+	for _, name := range []string{"viewer", "helper"} {
+		if _, err := core.ServiceAccounts(ns).Create(ctx(t), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bind := func(name, role string, sa string) {
+		t.Helper()
+		if _, err := cluster.client.RbacV1().RoleBindings(ns).Create(ctx(t), &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa, Namespace: ns}}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bind("viewer-view", "view", "viewer")
+	viewer := "system:serviceaccount:" + ns + ":viewer"
+
+	// The admin (system:masters) acts as the viewer: reads pass, secrets do not.
+	as := func(token string, user string, groups ...string) *rest.Config {
+		return &rest.Config{Host: cluster.http.URL, BearerToken: token,
+			Impersonate: rest.ImpersonationConfig{UserName: user, Groups: groups}}
+	}
+	asViewer := kubernetes.NewForConfigOrDie(as(adminToken, viewer))
+	eventually(t, 5*time.Second, func() (bool, string) {
+		_, err := asViewer.CoreV1().Pods(ns).List(ctx(t), metav1.ListOptions{})
+		return err == nil, fmt.Sprintf("list pods as the viewer: %v", err)
+	})
+	_, err := asViewer.CoreV1().Secrets(ns).List(ctx(t), metav1.ListOptions{})
+	want := fmt.Sprintf(`secrets is forbidden: User %q cannot list resource "secrets" in API group "" in the namespace %q`, viewer, ns)
+	if !apierrors.IsForbidden(err) || err.Error() != want {
+		t.Errorf("secrets as the viewer: %v\nwant %s", err, want)
+	}
+	who, err := asViewer.AuthenticationV1().SelfSubjectReviews().Create(ctx(t), &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil || who.Status.UserInfo.Username != viewer || !slices.Contains(who.Status.UserInfo.Groups, "system:serviceaccounts:"+ns) {
+		t.Errorf("whoami as the viewer: %v %+v", err, who)
+	}
+
+	// A service account may impersonate only with the impersonate verb.
+	tr, err := core.ServiceAccounts(ns).CreateToken(ctx(t), "helper", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	helperAsViewer := kubernetes.NewForConfigOrDie(as(tr.Status.Token, viewer))
+	_, err = helperAsViewer.CoreV1().Pods(ns).List(ctx(t), metav1.ListOptions{})
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `cannot impersonate resource "serviceaccounts" in API group "" in the namespace "`+ns+`"`) {
+		t.Errorf("impersonation without the verb: %v", err)
+	}
+	if _, err := cluster.client.RbacV1().Roles(ns).Create(ctx(t), &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "may-impersonate"},
+		Rules: []rbacv1.PolicyRule{{Verbs: []string{"impersonate"}, APIGroups: []string{""}, Resources: []string{"serviceaccounts"}, ResourceNames: []string{"viewer"}}}},
+		metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cluster.client.RbacV1().RoleBindings(ns).Create(ctx(t), &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "helper-impersonates"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "may-impersonate"},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "helper", Namespace: ns}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		_, err := helperAsViewer.CoreV1().Pods(ns).List(ctx(t), metav1.ListOptions{})
+		return err == nil, fmt.Sprintf("impersonation with the verb: %v", err)
+	})
+	// Impersonating a group as well needs the verb on groups too.
+	_, err = kubernetes.NewForConfigOrDie(as(tr.Status.Token, viewer, "system:masters")).CoreV1().Pods(ns).List(ctx(t), metav1.ListOptions{})
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `cannot impersonate resource "groups"`) {
+		t.Errorf("impersonating system:masters: %v", err)
+	}
+	// Groups without a user are refused.
+	resp, _ := doRequest(t, http.MethodGet, "/api", "", nil, map[string]string{
+		"Authorization": "Bearer " + adminToken, "Impersonate-Group": "devs"})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("groups without a user: status %d, want 400", resp.StatusCode)
+	}
 }
