@@ -16,10 +16,13 @@ type spreadConstraint struct {
 	minDomains  int32
 	topologyKey string
 	selector    labels.Selector
-	counts      map[string]int
-	selfMatch   int
-	minMatch    int
-	anchor      anchor
+	// counts holds the domains with matching pods; domains is how many
+	// eligible domains there are, with or without them.
+	counts    map[string]int
+	domains   int
+	selfMatch int
+	minMatch  int
+	anchor    anchor
 }
 
 // spreadConstraints parses the pod's constraints with the given
@@ -69,12 +72,20 @@ func spreadConstraints(c *cycle, when corev1.UnsatisfiableConstraintAction) []*s
 		return true
 	}
 	// Every eligible domain counts, with no matching pod too.
-	for _, n := range c.snap.list {
-		if eligible(n) {
-			for _, sc := range out {
-				domain := n.Node.Labels[sc.topologyKey]
-				sc.counts[domain] += 0
+	if key, ok := singleKey(out); ok && !hasNodeSelection(pod) {
+		// Every node with the key is eligible: its values are the
+		// domains, known without a walk over the nodes.
+		out[0].domains = len(c.snap.labelValues[key])
+	} else {
+		for _, n := range c.snap.list {
+			if eligible(n) {
+				for _, sc := range out {
+					sc.counts[n.Node.Labels[sc.topologyKey]] += 0
+				}
 			}
+		}
+		for _, sc := range out {
+			sc.domains = len(sc.counts)
 		}
 	}
 	for _, sc := range out {
@@ -86,15 +97,35 @@ func spreadConstraints(c *cycle, when corev1.UnsatisfiableConstraintAction) []*s
 		})
 	}
 	for _, sc := range out {
-		sc.minMatch = math.MaxInt
-		for _, v := range sc.counts {
-			sc.minMatch = min(sc.minMatch, v)
-		}
-		if sc.minMatch == math.MaxInt || int32(len(sc.counts)) < sc.minDomains {
-			sc.minMatch = 0
+		// A domain without matching pods (or too few domains) makes the
+		// minimum 0.
+		sc.minMatch = 0
+		if sc.domains > 0 && len(sc.counts) == sc.domains && int32(sc.domains) >= sc.minDomains {
+			sc.minMatch = math.MaxInt
+			for _, v := range sc.counts {
+				sc.minMatch = min(sc.minMatch, v)
+			}
 		}
 	}
 	return out
+}
+
+// singleKey reports the topology key of constraints when there is exactly
+// one constraint (several constraints on one key keep separate counts, so
+// they take the general path).
+func singleKey(constraints []*spreadConstraint) (string, bool) {
+	if len(constraints) != 1 {
+		return "", false
+	}
+	return constraints[0].topologyKey, true
+}
+
+// hasNodeSelection reports whether the pod restricts its nodes by
+// nodeSelector or required node affinity.
+func hasNodeSelection(pod *corev1.Pod) bool {
+	a := pod.Spec.Affinity
+	return len(pod.Spec.NodeSelector) > 0 ||
+		a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil
 }
 
 // topologySpread enforces DoNotSchedule constraints: placing the pod on a

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -93,8 +94,8 @@ func (w *randomWorkload) pod() *corev1.Pod {
 }
 
 // TestPodIndexMatchesBruteForce changes a snapshot at random (bound pods,
-// assumed pods, forgotten assumptions, removals, finished pods, nodes going
-// and coming back) and checks after every change that the indexed counts
+// assumed pods, forgotten assumptions, removals, finished pods, nodes going,
+// coming back and changing zone) and checks after every change that the indexed counts
 // used by the affinity and spread filters equal a walk over every placed
 // pod.
 func TestPodIndexMatchesBruteForce(t *testing.T) {
@@ -149,11 +150,20 @@ func TestPodIndexMatchesBruteForce(t *testing.T) {
 				snap.AddPod(placed[i])
 			}
 		default:
-			n := nodes[r.IntN(len(nodes))]
-			snap.RemoveNode(n.Name)
-			if r.IntN(3) > 0 {
-				snap.SetNode(n)
+			i := r.IntN(len(nodes))
+			if r.IntN(2) == 0 {
+				snap.RemoveNode(nodes[i].Name)
+				if r.IntN(3) == 0 {
+					break
+				}
 			}
+			// Back, or updated in place; sometimes in another zone.
+			if r.IntN(3) == 0 {
+				n := nodes[i].DeepCopy()
+				n.Labels["zone"] = fmt.Sprintf("z%d", r.IntN(4))
+				nodes[i] = n
+			}
+			snap.SetNode(nodes[i])
 		}
 		for range 3 {
 			checkIndex(t, step, snap, newPodInfo(w.pod(), 0))
@@ -197,8 +207,12 @@ func checkIndex(t *testing.T, step int, snap *Snapshot, pi *PodInfo) {
 	want := spreadConstraints(c, corev1.DoNotSchedule)
 	bruteSpreadCounts(c, want)
 	for i := range got {
-		if diff := cmp.Diff(want[i].counts, got[i].counts); diff != "" {
+		if diff := cmp.Diff(nonZero(want[i].counts), nonZero(got[i].counts)); diff != "" {
 			t.Errorf("step %d: spread counts %d for %s (-brute +index):\n%s", step, i, pi.Key, diff)
+		}
+		if got[i].domains != want[i].domains || got[i].minMatch != want[i].minMatch {
+			t.Errorf("step %d: constraint %d for %s: %d domains, min %d; brute force %d and %d",
+				step, i, pi.Key, got[i].domains, got[i].minMatch, want[i].domains, want[i].minMatch)
 		}
 	}
 }
@@ -248,6 +262,18 @@ func bruteCountTerms(c *cycle, terms []affinityTerm) []map[string]int {
 
 // bruteSpreadCounts recounts the constraints' domains by walking every
 // eligible node's pods.
+func nonZero(m map[string]int) map[string]int {
+	out := map[string]int{}
+	for k, v := range m {
+		if v != 0 {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// bruteSpreadCounts recounts every eligible domain, the minimum and the
+// number of domains by walking every node.
 func bruteSpreadCounts(c *cycle, constraints []*spreadConstraint) {
 	pod := c.pod.Pod
 	for _, sc := range constraints {
@@ -273,6 +299,15 @@ func bruteSpreadCounts(c *cycle, constraints []*spreadConstraint) {
 				if p.Pod.Namespace == pod.Namespace && p.Pod.DeletionTimestamp == nil && sc.selector.Matches(labels.Set(p.Pod.Labels)) {
 					sc.counts[domain]++
 				}
+			}
+		}
+	}
+	for _, sc := range constraints {
+		sc.domains, sc.minMatch = len(sc.counts), 0
+		if sc.domains > 0 && int32(sc.domains) >= sc.minDomains {
+			sc.minMatch = math.MaxInt
+			for _, v := range sc.counts {
+				sc.minMatch = min(sc.minMatch, v)
 			}
 		}
 	}

@@ -101,7 +101,10 @@ type Snapshot struct {
 	// the pods those could select.
 	index      *podIndex
 	imageNodes map[string]int // image name -> nodes having it
-	priority   func(*corev1.Pod) int32
+	// labelValues counts nodes by label: key -> value -> nodes, so the
+	// domains of a topology key are known without walking the nodes.
+	labelValues map[string]map[string]int
+	priority    func(*corev1.Pod) int32
 }
 
 // NewSnapshot returns an empty snapshot. priority resolves a pod's
@@ -113,7 +116,7 @@ func NewSnapshot(priority func(*corev1.Pod) int32) *Snapshot {
 	return &Snapshot{
 		nodes: map[string]*NodeInfo{}, pods: map[string]string{}, assumed: map[string]bool{},
 		nominated: map[string]string{}, namespaces: map[string]labels.Set{},
-		index: newPodIndex(), imageNodes: map[string]int{}, priority: priority,
+		index: newPodIndex(), imageNodes: map[string]int{}, labelValues: map[string]map[string]int{}, priority: priority,
 	}
 }
 
@@ -129,10 +132,12 @@ func (s *Snapshot) SetNode(node *corev1.Node) {
 	hadNode := n.Node != nil
 	if hadNode {
 		s.countImages(n.Node, -1)
+		s.countLabels(n.Node, -1)
 	}
 	n.Node = node
 	n.Allocatable = resourcesFromList(node.Status.Allocatable)
 	s.countImages(node, 1)
+	s.countLabels(node, 1)
 	if !hadNode {
 		i, _ := s.listIndex(node.Name)
 		s.list = slices.Insert(s.list, i, n)
@@ -149,6 +154,7 @@ func (s *Snapshot) RemoveNode(name string) {
 		return
 	}
 	s.countImages(n.Node, -1)
+	s.countLabels(n.Node, -1)
 	if i, found := s.listIndex(name); found {
 		s.list = slices.Delete(s.list, i, i+1)
 	}
@@ -164,6 +170,23 @@ func (s *Snapshot) countImages(node *corev1.Node, delta int) {
 			s.imageNodes[name] += delta
 			if s.imageNodes[name] <= 0 {
 				delete(s.imageNodes, name)
+			}
+		}
+	}
+}
+
+func (s *Snapshot) countLabels(node *corev1.Node, delta int) {
+	for k, v := range node.Labels {
+		values := s.labelValues[k]
+		if values == nil {
+			values = map[string]int{}
+			s.labelValues[k] = values
+		}
+		values[v] += delta
+		if values[v] <= 0 {
+			delete(values, v)
+			if len(values) == 0 {
+				delete(s.labelValues, k)
 			}
 		}
 	}
