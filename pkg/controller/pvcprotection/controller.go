@@ -74,7 +74,7 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 }
 
 func (c *Controller) claimChanged(obj any) {
-	if pvc, ok := obj.(*corev1.PersistentVolumeClaim); ok && deletionPending(pvc) {
+	if pvc, ok := obj.(*corev1.PersistentVolumeClaim); ok && (deletionPending(pvc) || unprotected(pvc)) {
 		c.queue.Add(cache.MetaObjectToName(pvc))
 	}
 }
@@ -110,6 +110,12 @@ func (c *Controller) enqueueClaims(pod *corev1.Pod) {
 	}
 }
 
+// unprotected reports whether a live claim lacks the finalizer: one
+// created before claims got it at admission.
+func unprotected(pvc *corev1.PersistentVolumeClaim) bool {
+	return pvc.DeletionTimestamp == nil && !slices.Contains(pvc.Finalizers, Finalizer)
+}
+
 // deletionPending reports whether the claim was deleted and still waits
 // for this controller.
 func deletionPending(pvc *corev1.PersistentVolumeClaim) bool {
@@ -125,6 +131,15 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	if err != nil {
 		return err
+	}
+	if unprotected(pvc) {
+		cur := pvc.DeepCopy()
+		cur.Finalizers = append(cur.Finalizers, Finalizer)
+		_, err := c.client.CoreV1().PersistentVolumeClaims(pvc.Namespace).Update(ctx, cur, metav1.UpdateOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("add %s to claim %s: %w", Finalizer, key, err)
+		}
+		return nil
 	}
 	if !deletionPending(pvc) {
 		return nil

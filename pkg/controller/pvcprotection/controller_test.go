@@ -72,6 +72,7 @@ func TestSync(t *testing.T) {
 		{"deleted, other finalizers stay", testClaim(true, "example.test/a", Finalizer, "example.test/b"), nil, nil,
 			[]string{"example.test/a", "example.test/b"}},
 		{"not deleted", testClaim(false, Finalizer), nil, nil, []string{Finalizer}},
+		{"live claim from before the finalizer", testClaim(false, "example.test/a"), nil, nil, []string{"example.test/a", Finalizer}},
 		{"deleted without the finalizer", testClaim(true, "example.test/a"), nil, nil, []string{"example.test/a"}},
 	}
 	for _, tt := range tests {

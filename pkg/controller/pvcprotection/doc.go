@@ -16,6 +16,6 @@
 //
 // Pods are found through an index of the shared pod informer by claim, and
 // a live list of the namespace's pods confirms that none uses the claim
-// before the finalizer goes. The controller never adds the finalizer and
-// never changes anything else of a claim.
+// before the finalizer goes. A live claim without the finalizer (created
+// before admission added it) gets it; nothing else of a claim is changed.
 package pvcprotection

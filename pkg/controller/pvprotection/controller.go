@@ -63,9 +63,15 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 }
 
 func (c *Controller) volumeChanged(obj any) {
-	if pv, ok := obj.(*corev1.PersistentVolume); ok && deletionPending(pv) {
+	if pv, ok := obj.(*corev1.PersistentVolume); ok && (deletionPending(pv) || unprotected(pv)) {
 		c.queue.Add(pv.Name)
 	}
+}
+
+// unprotected reports whether a live volume lacks the finalizer: one
+// created before volumes got it at admission.
+func unprotected(pv *corev1.PersistentVolume) bool {
+	return pv.DeletionTimestamp == nil && !slices.Contains(pv.Finalizers, Finalizer)
 }
 
 // deletionPending reports whether the volume was deleted and still waits
@@ -83,6 +89,15 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if unprotected(pv) {
+		cur := pv.DeepCopy()
+		cur.Finalizers = append(cur.Finalizers, Finalizer)
+		_, err := c.client.CoreV1().PersistentVolumes().Update(ctx, cur, metav1.UpdateOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("add %s to volume %s: %w", Finalizer, name, err)
+		}
+		return nil
 	}
 	if !deletionPending(pv) {
 		return nil

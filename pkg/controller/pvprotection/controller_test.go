@@ -24,6 +24,14 @@ func testVolume(phase corev1.PersistentVolumePhase) *corev1.PersistentVolume {
 	}
 }
 
+// unprotectedVolume is a live volume created before volumes got the
+// finalizer at admission.
+func unprotectedVolume() *corev1.PersistentVolume {
+	pv := testVolume(corev1.VolumeBound)
+	pv.DeletionTimestamp, pv.Finalizers = nil, nil
+	return pv
+}
+
 // newTestController returns a controller whose cache and API server both
 // hold pv.
 func newTestController(t *testing.T, pv *corev1.PersistentVolume) (*Controller, *fake.Clientset) {
@@ -57,6 +65,7 @@ func TestSync(t *testing.T) {
 		{"bound", testVolume(corev1.VolumeBound), []string{Finalizer}},
 		{"other finalizers stay", otherFinalizers, []string{"example.test/a"}},
 		{"not deleted", notDeleted, []string{Finalizer}},
+		{"live volume from before the finalizer", unprotectedVolume(), []string{Finalizer}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,6 +100,7 @@ func TestEventsEnqueueVolumes(t *testing.T) {
 		{"deleted volume", testVolume(corev1.VolumeReleased), []string{"pv-1"}},
 		{"volume not deleted", notDeleted, nil},
 		{"finalizer already gone", noFinalizer, nil},
+		{"live volume from before the finalizer", unprotectedVolume(), []string{"pv-1"}},
 	} {
 		c.volumeChanged(tt.pv)
 		var got []string

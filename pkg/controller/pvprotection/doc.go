@@ -6,6 +6,7 @@
 // (Terminating). The controller removes the finalizer once the volume's
 // phase is not Bound, and the API server then removes the volume. The
 // binder (pkg/controller/volumebinding) keeps the phase of a deleted
-// volume current: it becomes Released when its claim goes. The controller
-// never adds the finalizer and never changes anything else of a volume.
+// volume current: it becomes Released when its claim goes. A live volume
+// without the finalizer (created before admission added it) gets it;
+// nothing else of a volume is changed.
 package pvprotection
