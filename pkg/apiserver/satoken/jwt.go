@@ -132,4 +132,6 @@ func (s *Signer) Verify(token string, now time.Time) (*Claims, error) {
 
 func enc(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
-func dec(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+// dec refuses non-canonical encodings (stray padding bits), so one token
+// has one spelling.
+func dec(s string) ([]byte, error) { return base64.RawURLEncoding.Strict().DecodeString(s) }

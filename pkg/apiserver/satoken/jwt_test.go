@@ -12,7 +12,9 @@ import (
 	"time"
 )
 
-func newSigner(t *testing.T) *Signer {
+func newSigner(t *testing.T) *Signer { return newSignerForFuzz(t) }
+
+func newSignerForFuzz(t testing.TB) *Signer {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
