@@ -26,10 +26,10 @@ const (
 
 // admitPodServiceAccount does what Kubernetes' ServiceAccount admission
 // does for a new pod: its service account must exist (the namespace's
-// "default" one may still be on its way), and unless the pod or the
-// account turns automounting off, every container gets the projected
-// kube-api-access volume (token, ca.crt, namespace) at
-// ServiceAccountMountPath.
+// "default" one may still be on its way), a pod without imagePullSecrets
+// gets the account's, and unless the pod or the account turns automounting
+// off, every container gets the projected kube-api-access volume (token,
+// ca.crt, namespace) at ServiceAccountMountPath.
 func (s *Server) admitPodServiceAccount(ctx context.Context, r *resource, obj runtime.Object) error {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok || r.Group != "" || r.Name != "pods" {
@@ -44,6 +44,9 @@ func (s *Server) admitPodServiceAccount(ctx context.Context, r *resource, obj ru
 	if !found && name != "default" {
 		return apierrors.NewForbidden(r.GroupResource(), pod.Name,
 			fmt.Errorf("error looking up service account %s/%s: serviceaccount %q not found", pod.Namespace, name, name))
+	}
+	if found && len(pod.Spec.ImagePullSecrets) == 0 {
+		pod.Spec.ImagePullSecrets = append([]corev1.LocalObjectReference(nil), sa.ImagePullSecrets...)
 	}
 	automount := pod.Spec.AutomountServiceAccountToken
 	if automount == nil && found {

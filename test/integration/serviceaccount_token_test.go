@@ -74,6 +74,24 @@ func TestPodsGetAPIAccessVolume(t *testing.T) {
 		t.Errorf("account automount false: err %v, volumes %+v", err, p.Spec.Volumes)
 	}
 
+	// A pod without imagePullSecrets gets its account's; one with its own
+	// keeps them.
+	puller := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "puller"},
+		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "registry-creds"}}}
+	if _, err := cluster.client.CoreV1().ServiceAccounts(ns).Create(ctx(t), puller, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = pods.Create(ctx(t), simplePod("pulls", "puller"), metav1.CreateOptions{}); err != nil ||
+		len(p.Spec.ImagePullSecrets) != 1 || p.Spec.ImagePullSecrets[0].Name != "registry-creds" {
+		t.Errorf("pull secrets from the account: err %v, %+v", err, p.Spec.ImagePullSecrets)
+	}
+	own := simplePod("own-secrets", "puller")
+	own.Spec.ImagePullSecrets = []corev1.LocalObjectReference{{Name: "mine"}}
+	if p, err = pods.Create(ctx(t), own, metav1.CreateOptions{}); err != nil ||
+		len(p.Spec.ImagePullSecrets) != 1 || p.Spec.ImagePullSecrets[0].Name != "mine" {
+		t.Errorf("pod's own pull secrets: err %v, %+v", err, p.Spec.ImagePullSecrets)
+	}
+
 	_, err = pods.Create(ctx(t), simplePod("ghost", "ghost"), metav1.CreateOptions{})
 	want := fmt.Sprintf(`pods "ghost" is forbidden: error looking up service account %s/ghost: serviceaccount "ghost" not found`, ns)
 	if !apierrors.IsForbidden(err) || err.Error() != want {
