@@ -13,13 +13,14 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/tugcluster/tug/pkg/apiserver/rbac"
 	"github.com/tugcluster/tug/pkg/apiserver/satoken"
 	"github.com/tugcluster/tug/pkg/storage"
 )
 
 // Groups every service account belongs to, as in Kubernetes.
 const (
-	ServiceAccountsGroup       = "system:serviceaccounts"
+	ServiceAccountsGroup       = rbac.ServiceAccountsGroup
 	serviceAccountsGroupPrefix = "system:serviceaccounts:"
 )
 

@@ -235,6 +235,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/readyz/", s.serveHealth)
 	mux.HandleFunc("/version", s.serveVersion)
 	mux.Handle("/openapi/", s.openapi)
+	mux.HandleFunc(satoken.OpenIDConfigPath, s.serveIssuerDiscovery("application/json", s.tokens.OpenIDConfig))
+	mux.HandleFunc(satoken.JWKSPath, s.serveIssuerDiscovery("application/jwk-set+json", s.tokens.JWKS))
 	mux.HandleFunc("/api", s.serveAPI)
 	mux.HandleFunc("/api/", s.serveAPI)
 	mux.HandleFunc("/apis", s.serveAPI)

@@ -308,3 +308,31 @@ func TestServiceAccountTokenSecrets(t *testing.T) {
 		t.Errorf("revoked token: status %d, want 401", resp.StatusCode)
 	}
 }
+
+// TestIssuerDiscovery: service accounts (and admins) read the issuer's
+// OpenID configuration and key set, as other systems need them to verify
+// tokens meant for them.
+func TestIssuerDiscovery(t *testing.T) {
+	ns := newNamespace(t)
+	waitServiceAccount(t, ns, "default")
+	tr, err := cluster.client.CoreV1().ServiceAccounts(ns).CreateToken(ctx(t), "default", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, token := range []string{adminToken, tr.Status.Token} {
+		auth := map[string]string{"Authorization": "Bearer " + token}
+		resp, body := doRequest(t, http.MethodGet, "/.well-known/openid-configuration", "", nil, auth)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"issuer":"https://kubernetes.default.svc.cluster.local"`) ||
+			!strings.Contains(string(body), `"jwks_uri":"https://kubernetes.default.svc.cluster.local/openid/v1/jwks"`) {
+			t.Errorf("openid configuration: %d %s", resp.StatusCode, body)
+		}
+		resp, body = doRequest(t, http.MethodGet, "/openid/v1/jwks", "", nil, auth)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/jwk-set+json" ||
+			!strings.Contains(string(body), `"alg":"ES256"`) {
+			t.Errorf("key set: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+	}
+	if resp, _ := doRequest(t, http.MethodGet, "/openid/v1/jwks", "", nil, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("anonymous key set: %d, want 401", resp.StatusCode)
+	}
+}

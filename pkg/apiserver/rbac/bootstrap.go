@@ -10,6 +10,7 @@ const (
 	MastersGroup         = "system:masters"
 	AuthenticatedGroup   = "system:authenticated"
 	UnauthenticatedGroup = "system:unauthenticated"
+	ServiceAccountsGroup = "system:serviceaccounts"
 )
 
 var (
@@ -89,6 +90,8 @@ func DefaultClusterRoles() []*rbacv1.ClusterRole {
 			"selfsubjectaccessreviews", "selfsubjectrulesreviews"),
 			rule([]string{"create"}, "authentication.k8s.io", "selfsubjectreviews")),
 		clusterRole("system:public-info-viewer", rbacv1.PolicyRule{Verbs: []string{"get"}, NonResourceURLs: publicInfoURLs}),
+		clusterRole("system:service-account-issuer-discovery", rbacv1.PolicyRule{Verbs: []string{"get"}, NonResourceURLs: []string{
+			"/.well-known/openid-configuration", "/.well-known/openid-configuration/", "/openid/v1/jwks", "/openid/v1/jwks/"}}),
 	}
 }
 
@@ -107,5 +110,6 @@ func DefaultClusterRoleBindings() []*rbacv1.ClusterRoleBinding {
 		bind("system:discovery", AuthenticatedGroup),
 		bind("system:basic-user", AuthenticatedGroup),
 		bind("system:public-info-viewer", AuthenticatedGroup, UnauthenticatedGroup),
+		bind("system:service-account-issuer-discovery", ServiceAccountsGroup),
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -117,5 +119,44 @@ func TestSplitSubject(t *testing.T) {
 		if _, _, ok := SplitSubject(user); ok != want {
 			t.Errorf("SplitSubject(%q) ok = %v", user, ok)
 		}
+	}
+}
+
+// The published key set verifies the signer's tokens: rebuild the key from
+// the JWK and check a signature with it.
+func TestJWKSVerifiesTokens(t *testing.T) {
+	s := newSigner(t)
+	raw, err := s.JWKS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct {
+		Keys []struct{ Kty, Crv, Alg, Kid, X, Y string }
+	}
+	if err := json.Unmarshal(raw, &set); err != nil || len(set.Keys) != 1 {
+		t.Fatalf("key set %s: %v", raw, err)
+	}
+	k := set.Keys[0]
+	x, _ := base64.RawURLEncoding.DecodeString(k.X)
+	y, _ := base64.RawURLEncoding.DecodeString(k.Y)
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := s.Sign(claimsAt(time.Now()))
+	parts := strings.Split(tok, ".")
+	var hdr struct{ Kid string }
+	hb, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	_ = json.Unmarshal(hb, &hdr)
+	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
+	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if k.Kty != "EC" || k.Crv != "P-256" || k.Alg != "ES256" || k.Kid != hdr.Kid ||
+		!ecdsa.Verify(pub, digest[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+		t.Fatalf("key %+v does not verify a token with kid %q", k, hdr.Kid)
+	}
+	cfg, err := s.OpenIDConfig()
+	if err != nil || !strings.Contains(string(cfg), `"jwks_uri":"`+DefaultIssuer+`/openid/v1/jwks"`) ||
+		!strings.Contains(string(cfg), `"issuer":"`+DefaultIssuer+`"`) {
+		t.Fatalf("openid configuration %s: %v", cfg, err)
 	}
 }
