@@ -72,20 +72,17 @@ func requestAttributes(r *http.Request) rbac.Attributes {
 	return a
 }
 
-// rbacSource reads roles and bindings from the watch caches, each list at
-// most once per decision.
+// rbacSource reads roles and bindings from the watch caches.
 func (s *Server) rbacSource(ctx context.Context) *rbacSource {
 	return &rbacSource{s: s, ctx: ctx}
 }
 
-type rbacSource struct {
-	s            *Server
-	ctx          context.Context
-	clusterRoles []*rbacv1.ClusterRole
-	loaded       bool
-}
-
 const rbacGroup = rbacv1.GroupName
+
+type rbacSource struct {
+	s   *Server
+	ctx context.Context
+}
 
 func (src *rbacSource) ClusterRoleBindings() []*rbacv1.ClusterRoleBinding {
 	list := &rbacv1.ClusterRoleBindingList{}
@@ -99,22 +96,13 @@ func (src *rbacSource) RoleBindings(namespace string) []*rbacv1.RoleBinding {
 	return pointers(list.Items)
 }
 
-func (src *rbacSource) ClusterRoles() []*rbacv1.ClusterRole {
-	if !src.loaded {
-		list := &rbacv1.ClusterRoleList{}
-		src.s.cachedList(src.ctx, rbacGroup, "clusterroles", "", list)
-		src.clusterRoles, src.loaded = pointers(list.Items), true
-	}
-	return src.clusterRoles
-}
-
 func (src *rbacSource) ClusterRole(name string) *rbacv1.ClusterRole {
-	for _, cr := range src.ClusterRoles() {
-		if cr.Name == name {
-			return cr
-		}
+	r := src.s.lookup(rbacGroup, "v1", "clusterroles")
+	role := &rbacv1.ClusterRole{}
+	if r.store.Get(src.ctx, r.key("", name), storage.GetOptions{ResourceVersion: "0"}, role) != nil {
+		return nil
 	}
-	return nil
+	return role
 }
 
 func (src *rbacSource) Role(namespace, name string) *rbacv1.Role {

@@ -168,3 +168,40 @@ func TestImpersonation(t *testing.T) {
 		t.Errorf("groups without a user: status %d, want 400", resp.StatusCode)
 	}
 }
+
+// TestClusterRoleAggregation: a ClusterRole labelled aggregate-to-view
+// extends view, and through it edit and admin; removing it takes its
+// rules back out.
+func TestClusterRoleAggregation(t *testing.T) {
+	roles := cluster.client.RbacV1().ClusterRoles()
+	widgets := rbacv1.PolicyRule{Verbs: []string{"get", "list"}, APIGroups: []string{"example.com"}, Resources: []string{"widgets"}}
+	if _, err := roles.Create(ctx(t), &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "widgets-reader",
+		Labels: map[string]string{"rbac.authorization.k8s.io/aggregate-to-view": "true"}},
+		Rules: []rbacv1.PolicyRule{widgets}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	holds := func(name string) (bool, string) {
+		r, err := roles.Get(ctx(t), name, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, rule := range r.Rules {
+			if slices.Equal(rule.APIGroups, widgets.APIGroups) && slices.Equal(rule.Resources, widgets.Resources) {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%s has %d rules, none for widgets", name, len(r.Rules))
+	}
+	for _, name := range []string{"view", "edit", "admin"} {
+		eventually(t, 10*time.Second, func() (bool, string) { return holds(name) })
+	}
+	if err := roles.Delete(ctx(t), "widgets-reader", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"view", "edit", "admin"} {
+		eventually(t, 10*time.Second, func() (bool, string) {
+			ok, _ := holds(name)
+			return !ok, name + " still holds the widgets rule"
+		})
+	}
+}

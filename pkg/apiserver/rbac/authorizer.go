@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 )
 
 // Attributes describe one request.
@@ -30,7 +28,6 @@ type Attributes struct {
 type Source interface {
 	ClusterRoleBindings() []*rbacv1.ClusterRoleBinding
 	RoleBindings(namespace string) []*rbacv1.RoleBinding
-	ClusterRoles() []*rbacv1.ClusterRole
 	ClusterRole(name string) *rbacv1.ClusterRole
 	Role(namespace, name string) *rbacv1.Role
 }
@@ -114,29 +111,13 @@ func visitAll(rules []rbacv1.PolicyRule, fn func(*rbacv1.PolicyRule) bool) bool 
 	return true
 }
 
-// clusterRoleRules are a ClusterRole's rules, or for an aggregated one the
-// rules of every ClusterRole its selectors match.
+// clusterRoleRules are a ClusterRole's rules (for an aggregated one, those
+// the aggregation controller wrote; see Aggregate).
 func clusterRoleRules(src Source, name string) []rbacv1.PolicyRule {
-	cr := src.ClusterRole(name)
-	if cr == nil {
-		return nil
-	}
-	if cr.AggregationRule == nil {
+	if cr := src.ClusterRole(name); cr != nil {
 		return cr.Rules
 	}
-	var rules []rbacv1.PolicyRule
-	for _, sel := range cr.AggregationRule.ClusterRoleSelectors {
-		s, err := metav1.LabelSelectorAsSelector(&sel)
-		if err != nil || s.Empty() {
-			continue
-		}
-		for _, other := range src.ClusterRoles() {
-			if other.Name != cr.Name && other.AggregationRule == nil && s.Matches(labels.Set(other.Labels)) {
-				rules = append(rules, other.Rules...)
-			}
-		}
-	}
-	return rules
+	return nil
 }
 
 // bindsCaller reports whether a subject is the caller. bindingNamespace is

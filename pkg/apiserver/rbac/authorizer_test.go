@@ -15,7 +15,6 @@ type fakeSource struct {
 }
 
 func (f *fakeSource) ClusterRoleBindings() []*rbacv1.ClusterRoleBinding { return f.crbs }
-func (f *fakeSource) ClusterRoles() []*rbacv1.ClusterRole               { return f.crs }
 
 func (f *fakeSource) RoleBindings(ns string) []*rbacv1.RoleBinding {
 	var out []*rbacv1.RoleBinding
@@ -68,6 +67,10 @@ func policy() *fakeSource {
 				{MatchLabels: map[string]string{"aggregate-to-monitoring": "true"}}}}},
 		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "node-reader", Labels: map[string]string{"aggregate-to-monitoring": "true"}},
 			Rules: []rbacv1.PolicyRule{{Verbs: []string{"list"}, APIGroups: []string{""}, Resources: []string{"nodes"}}}})
+	// The aggregation controller fills aggregated roles.
+	for _, cr := range src.crs {
+		cr.Rules = Aggregate(cr, src.crs)
+	}
 	src.crbs = append(src.crbs, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "mon"},
 		RoleRef:  rbacv1.RoleRef{Kind: "ClusterRole", Name: "monitoring"},
 		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: "mon", Name: "scraper"}}})

@@ -1,6 +1,8 @@
 package rbac
 
 import (
+	"slices"
+
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -40,8 +42,9 @@ var viewRules = []rbacv1.PolicyRule{
 	rule(readVerbs, "metrics.k8s.io", "pods", "nodes"),
 }
 
-// editRules change the workloads and configuration of a namespace.
-var editRules = append([]rbacv1.PolicyRule{
+// editRules change the workloads and configuration of a namespace (edit
+// also reads what view reads, by aggregation).
+var editRules = []rbacv1.PolicyRule{
 	rule(allVerbs, "", "pods", "configmaps", "endpoints", "persistentvolumeclaims", "secrets",
 		"serviceaccounts", "services", "events", "podtemplates"),
 	rule([]string{"create", "get"}, "", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "services/proxy"),
@@ -53,13 +56,39 @@ var editRules = append([]rbacv1.PolicyRule{
 	rule(allVerbs, "discovery.k8s.io", "endpointslices"),
 	rule(allVerbs, "policy", "poddisruptionbudgets"),
 	rule(allVerbs, "coordination.k8s.io", "leases"),
-}, viewRules...)
+}
 
-// adminRules add the namespace's own access control.
-var adminRules = append([]rbacv1.PolicyRule{
+// adminRules add the namespace's own access control (admin also holds
+// edit's, by aggregation).
+var adminRules = []rbacv1.PolicyRule{
 	rule(allVerbs, "rbac.authorization.k8s.io", "roles", "rolebindings"),
 	rule([]string{"create"}, "authorization.k8s.io", "localsubjectaccessreviews"),
-}, editRules...)
+}
+
+// AggregateLabelPrefix starts the labels that add a ClusterRole's rules to
+// admin, edit or view ("…/aggregate-to-edit: true").
+const AggregateLabelPrefix = "rbac.authorization.k8s.io/aggregate-to-"
+
+// aggregated is a ClusterRole made of the roles labelled
+// AggregateLabelPrefix+to, itself labelled so it adds to the roles in into.
+func aggregated(name, to string, into ...string) *rbacv1.ClusterRole {
+	cr := clusterRole(name)
+	cr.AggregationRule = &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{
+		{MatchLabels: map[string]string{AggregateLabelPrefix + to: "true"}}}}
+	for _, r := range into {
+		cr.Labels[AggregateLabelPrefix+r] = "true"
+	}
+	return cr
+}
+
+// part is a ClusterRole whose rules aggregate into the roles in into.
+func part(name string, rules []rbacv1.PolicyRule, into ...string) *rbacv1.ClusterRole {
+	cr := clusterRole(name, rules...)
+	for _, r := range into {
+		cr.Labels[AggregateLabelPrefix+r] = "true"
+	}
+	return cr
+}
 
 var publicInfoURLs = []string{"/healthz", "/livez", "/readyz", "/version", "/version/"}
 
@@ -75,15 +104,20 @@ func bootstrapMeta(name string) metav1.ObjectMeta {
 	}
 }
 
-// DefaultClusterRoles are the ClusterRoles every cluster starts with.
+// DefaultClusterRoles are the ClusterRoles every cluster starts with, the
+// aggregated ones (admin, edit, view, as in Kubernetes) already holding
+// what they aggregate.
 func DefaultClusterRoles() []*rbacv1.ClusterRole {
-	return []*rbacv1.ClusterRole{
+	roles := []*rbacv1.ClusterRole{
 		clusterRole("cluster-admin",
 			rbacv1.PolicyRule{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}},
 			rbacv1.PolicyRule{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}}),
-		clusterRole("admin", adminRules...),
-		clusterRole("edit", editRules...),
-		clusterRole("view", viewRules...),
+		aggregated("admin", "admin"),
+		aggregated("edit", "edit", "admin"),
+		aggregated("view", "view", "edit"),
+		part("system:aggregate-to-admin", adminRules, "admin"),
+		part("system:aggregate-to-edit", editRules, "edit"),
+		part("system:aggregate-to-view", viewRules, "view"),
 		clusterRole("system:discovery", rbacv1.PolicyRule{Verbs: []string{"get"}, NonResourceURLs: []string{
 			"/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"}}),
 		clusterRole("system:basic-user", rule([]string{"create"}, "authorization.k8s.io",
@@ -93,6 +127,12 @@ func DefaultClusterRoles() []*rbacv1.ClusterRole {
 		clusterRole("system:service-account-issuer-discovery", rbacv1.PolicyRule{Verbs: []string{"get"}, NonResourceURLs: []string{
 			"/.well-known/openid-configuration", "/.well-known/openid-configuration/", "/openid/v1/jwks", "/openid/v1/jwks/"}}),
 	}
+	// view first: edit aggregates view, admin aggregates edit.
+	for _, name := range []string{"view", "edit", "admin"} {
+		i := slices.IndexFunc(roles, func(r *rbacv1.ClusterRole) bool { return r.Name == name })
+		roles[i].Rules = Aggregate(roles[i], roles)
+	}
+	return roles
 }
 
 // DefaultClusterRoleBindings bind the default roles to the built-in groups.

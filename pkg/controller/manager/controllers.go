@@ -2,6 +2,7 @@ package manager
 
 import (
 	"github.com/tugcluster/tug/pkg/controller"
+	"github.com/tugcluster/tug/pkg/controller/clusterroleaggregation"
 	"github.com/tugcluster/tug/pkg/controller/cronjob"
 	"github.com/tugcluster/tug/pkg/controller/daemonset"
 	"github.com/tugcluster/tug/pkg/controller/deployment"
@@ -28,6 +29,7 @@ import (
 // Controllers lists every built-in controller, one per line.
 func Controllers() []controller.Constructor {
 	return []controller.Constructor{
+		clusterroleaggregation.New,
 		cronjob.New,
 		daemonset.New,
 		deployment.New,
