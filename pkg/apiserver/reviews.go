@@ -39,6 +39,16 @@ func (s *Server) answerReview(w http.ResponseWriter, r *http.Request, info reque
 	if err != nil {
 		return err
 	}
+	if rv.Namespaced {
+		m, err := meta.Accessor(obj)
+		if err != nil {
+			return err
+		}
+		if m.GetNamespace() != "" && m.GetNamespace() != info.Namespace {
+			return apierrors.NewBadRequest("the namespace of the provided object does not match the namespace sent on the request")
+		}
+		m.SetNamespace(info.Namespace)
+	}
 	if rv.Validate != nil {
 		if errs := rv.Validate(obj); len(errs) > 0 {
 			name := ""

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -203,5 +204,34 @@ func TestClusterRoleAggregation(t *testing.T) {
 			ok, _ := holds(name)
 			return !ok, name + " still holds the widgets rule"
 		})
+	}
+}
+
+// TestLocalSubjectAccessReview asks, within a namespace, what a service
+// account may do there.
+func TestLocalSubjectAccessReview(t *testing.T) {
+	ns := newNamespace(t)
+	if _, err := cluster.client.RbacV1().RoleBindings(ns).Create(ctx(t), &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "bot-view"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "view"},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "bot", Namespace: ns}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	reviews := cluster.client.AuthorizationV1().LocalSubjectAccessReviews(ns)
+	ask := func(verb, resource, namespace string) (*authorizationv1.LocalSubjectAccessReview, error) {
+		return reviews.Create(ctx(t), &authorizationv1.LocalSubjectAccessReview{ObjectMeta: metav1.ObjectMeta{Namespace: ns},
+			Spec: authorizationv1.SubjectAccessReviewSpec{User: "system:serviceaccount:" + ns + ":bot",
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Resource: resource, Namespace: namespace}}},
+			metav1.CreateOptions{})
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		r, err := ask("list", "pods", "")
+		return err == nil && r.Status.Allowed, fmt.Sprintf("list pods: %v %+v", err, r)
+	})
+	if r, err := ask("delete", "pods", ns); err != nil || r.Status.Allowed {
+		t.Errorf("delete pods: %v %+v", err, r)
+	}
+	if _, err := ask("list", "pods", "elsewhere"); !apierrors.IsInvalid(err) ||
+		!strings.Contains(err.Error(), "spec.resourceAttributes.namespace: Invalid value: \"elsewhere\": must match metadata.namespace") {
+		t.Errorf("another namespace: %v", err)
 	}
 }

@@ -88,17 +88,38 @@ func Reviews() []*Review {
 			},
 		},
 		{
+			// A SubjectAccessReview confined to the namespace it is posted to.
+			Group: "authorization.k8s.io", Version: "v1", Name: "localsubjectaccessreviews",
+			Kind: "LocalSubjectAccessReview", Singular: "localsubjectaccessreview", Namespaced: true,
+			New: func() runtime.Object { return &authorizationv1.LocalSubjectAccessReview{} },
+			Validate: func(obj runtime.Object) field.ErrorList {
+				r := obj.(*authorizationv1.LocalSubjectAccessReview)
+				errs := validateSubjectAccess(r.Spec)
+				spec := field.NewPath("spec")
+				if r.Spec.NonResourceAttributes != nil {
+					errs = append(errs, field.Invalid(spec.Child("nonResourceAttributes"), r.Spec.NonResourceAttributes,
+						"disallowed on this kind of request"))
+				}
+				if ra := r.Spec.ResourceAttributes; ra != nil && ra.Namespace != "" && ra.Namespace != r.Namespace {
+					errs = append(errs, field.Invalid(spec.Child("resourceAttributes", "namespace"), ra.Namespace,
+						"must match metadata.namespace"))
+				}
+				return errs
+			},
+			Answer: func(obj runtime.Object, _ authenticationv1.UserInfo, az Authorizer) {
+				r := obj.(*authorizationv1.LocalSubjectAccessReview)
+				if r.Spec.ResourceAttributes != nil {
+					r.Spec.ResourceAttributes.Namespace = r.Namespace
+				}
+				r.Status = decide(az, r.Spec.User, r.Spec.Groups, r.Spec.ResourceAttributes, r.Spec.NonResourceAttributes)
+			},
+		},
+		{
 			Group: "authorization.k8s.io", Version: "v1", Name: "subjectaccessreviews",
 			Kind: "SubjectAccessReview", Singular: "subjectaccessreview",
 			New: func() runtime.Object { return &authorizationv1.SubjectAccessReview{} },
 			Validate: func(obj runtime.Object) field.ErrorList {
-				s := obj.(*authorizationv1.SubjectAccessReview).Spec
-				errs := validateAccessAttributes(s.ResourceAttributes, s.NonResourceAttributes)
-				if s.User == "" && len(s.Groups) == 0 {
-					errs = append(errs, field.Invalid(field.NewPath("spec", "user"), s.User,
-						"at least one of user or group must be specified"))
-				}
-				return errs
+				return validateSubjectAccess(obj.(*authorizationv1.SubjectAccessReview).Spec)
 			},
 			Answer: func(obj runtime.Object, _ authenticationv1.UserInfo, az Authorizer) {
 				r := obj.(*authorizationv1.SubjectAccessReview)
@@ -115,6 +136,17 @@ func decide(az Authorizer, user string, groups []string, res *authorizationv1.Re
 		return authorizationv1.SubjectAccessReviewStatus{Allowed: true, Reason: reason}
 	}
 	return authorizationv1.SubjectAccessReviewStatus{Reason: reason}
+}
+
+// validateSubjectAccess checks a review about someone else: its
+// attributes, and a user or group to ask about.
+func validateSubjectAccess(s authorizationv1.SubjectAccessReviewSpec) field.ErrorList {
+	errs := validateAccessAttributes(s.ResourceAttributes, s.NonResourceAttributes)
+	if s.User == "" && len(s.Groups) == 0 {
+		errs = append(errs, field.Invalid(field.NewPath("spec", "user"), s.User,
+			"at least one of user or group must be specified"))
+	}
+	return errs
 }
 
 // validateAccessAttributes requires exactly one of the two attribute sets,
