@@ -180,9 +180,18 @@ func TestKubectlWorkflow(t *testing.T) {
 	}
 	expectContains(t, "unknown resource", out, `the server doesn't have a resource type "widgets"`)
 
+	// A default role that lost a rule gets it back at the next start.
+	s.must("patch", "clusterrole", "system:basic-user", "--type", "json", "-p", `[{"op":"remove","path":"/rules/1"}]`)
+	if out := s.must("get", "clusterrole", "system:basic-user", "-o", "jsonpath={.rules[*].resources}"); strings.Contains(out, "selfsubjectreviews") {
+		t.Errorf("patch did not remove the rule: %s", out)
+	}
+
 	// Everything survives a restart.
 	s.stop()
 	s.start()
+	if out := s.must("get", "clusterrole", "system:basic-user", "-o", "jsonpath={.rules[*].resources}"); !strings.Contains(out, "selfsubjectreviews") {
+		t.Errorf("default role not reconciled at start: %s", out)
+	}
 	out = s.must("get", "deployment", "web", "-n", "demo", "-o", "jsonpath={.metadata.labels.tier}")
 	if out != "frontend" {
 		t.Errorf("after restart: %q", out)

@@ -100,7 +100,7 @@ func bootstrapMeta(name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{
 		Name:        name,
 		Labels:      map[string]string{"kubernetes.io/bootstrapping": "rbac-defaults"},
-		Annotations: map[string]string{"rbac.authorization.kubernetes.io/autoupdate": "true"},
+		Annotations: map[string]string{AutoUpdateAnnotation: "true"},
 	}
 }
 
