@@ -67,6 +67,7 @@ func newServerCommand() *cobra.Command {
 	fl.IntVar(&o.NodeCIDRMaskSize, "node-cidr-mask-size", 24, "prefix length of each node's share of the pod network (24: 256 nodes in a /16)")
 	fl.DurationVar(&o.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may stop reporting before it is marked Unknown")
 	fl.DurationVar(&o.PodEvictionTimeout, "pod-eviction-timeout", 5*time.Minute, "how long pods stay on a not-ready or unreachable node unless they say otherwise")
+	fl.StringSliceVar(&o.ServiceAccountIssuers, "service-account-issuer", nil, "https URL that issues service account tokens (default https://kubernetes.default.svc.cluster.local); repeat to move it: the first signs, all are accepted")
 	fl.BoolVar(&o.Profiling, "profiling", false, "serve Go runtime profiles at /debug/pprof/ to authenticated clients")
 	fl.BoolVar(&f.disableAgent, "disable-agent", false, "run only the control plane, not a node agent on this machine")
 	fl.Var(levelValue{&f.logLevel}, "log-level", "log level: debug, info, warn or error")

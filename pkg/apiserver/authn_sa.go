@@ -33,11 +33,7 @@ func newTokenSigner(cfg Config) (*satoken.Signer, error) {
 		}
 		key = ec
 	}
-	issuer := cfg.ServiceAccountIssuer
-	if issuer == "" {
-		issuer = satoken.DefaultIssuer
-	}
-	s, err := satoken.NewSigner(key, issuer)
+	s, err := satoken.NewSigner(key, cfg.ServiceAccountIssuers...)
 	if err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}

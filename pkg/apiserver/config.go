@@ -58,9 +58,10 @@ type Config struct {
 	// Nil makes a key for this process only: tokens then stop working when
 	// the server restarts.
 	ServiceAccountKey crypto.Signer
-	// ServiceAccountIssuer is the iss claim of service account tokens and
-	// the audience the server accepts (satoken.DefaultIssuer when empty).
-	ServiceAccountIssuer string
+	// ServiceAccountIssuers: the first is the iss claim of new service
+	// account tokens; tokens of any are accepted, and each is an audience
+	// the server accepts (satoken.DefaultIssuer when empty).
+	ServiceAccountIssuers []string
 	// Profiling serves Go's runtime profiles under /debug/pprof/ to
 	// authenticated clients.
 	Profiling bool

@@ -121,7 +121,7 @@ func New(cfg Config) (*Server, error) {
 	if s.tokens, err = newTokenSigner(cfg); err != nil {
 		return nil, err
 	}
-	s.audiences = []string{s.tokens.Issuer()}
+	s.audiences = s.tokens.Issuers()
 	s.kubelet = newKubeletTransport(cfg.KubeletClientCert)
 	s.metrics = newSummaryCache(cfg.MetricsResolution, s.fetchSummary)
 	s.services = newServiceAllocator(cfg.ServiceCIDR, cfg.NodePortMin, cfg.NodePortMax)

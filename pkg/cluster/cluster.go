@@ -157,6 +157,7 @@ func (c *Cluster) Run(ctx context.Context) (err error) {
 		Version:                  version.ServerGitVersion(),
 		KubeletClientCert:        &c.pki.KubeletClient,
 		ServiceAccountKey:        c.pki.ServiceAccountKey,
+		ServiceAccountIssuers:    c.opts.ServiceAccountIssuers,
 		Profiling:                c.opts.Profiling,
 	})
 	if err != nil {

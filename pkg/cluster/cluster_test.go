@@ -187,6 +187,8 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		"bad listen":         {func(o *Options) { o.Listen = "6443" }, "listen address"},
 		"bad advertise":      {func(o *Options) { o.AdvertiseAddress = "example.com" }, "advertise address"},
 		"loopback advertise": {func(o *Options) { o.AdvertiseAddress = "127.0.0.1" }, "cannot be reached"},
+		"http issuer":        {func(o *Options) { o.ServiceAccountIssuers = []string{"http://tug.example.com"} }, "want an https URL"},
+		"issuer not a URL":   {func(o *Options) { o.ServiceAccountIssuers = []string{"tug"} }, "service account issuer \"tug\""},
 		"overlapping cidrs":  {func(o *Options) { o.PodCIDR = DefaultServiceCIDR }, "overlaps"},
 		"inverted portrange": {func(o *Options) { o.NodePortRange = PortRange{Min: 32000, Max: 31000} }, "node port range"},
 		"same etcd ports":    {func(o *Options) { o.EtcdClientPort, o.EtcdPeerPort = 2379, 2379 }, "both 2379"},

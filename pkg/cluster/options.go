@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -102,6 +103,13 @@ type Options struct {
 	// failing local agent stops the server.
 	LocalAgent LocalAgentFunc
 
+	// ServiceAccountIssuers: the first is the issuer (iss claim and
+	// discovery URL) of new service account tokens; tokens of the others
+	// are still accepted, so the issuer can move without refusing the
+	// tokens pods hold. Each must be an https URL (default
+	// https://kubernetes.default.svc.cluster.local).
+	ServiceAccountIssuers []string
+
 	// Profiling serves Go runtime profiles at /debug/pprof/ on the API
 	// port, to authenticated clients.
 	Profiling bool
@@ -167,6 +175,11 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if (o.EtcdCertFile == "") != (o.EtcdKeyFile == "") {
 		return o, errors.New("etcd client certificate and key must be given together")
+	}
+	for _, iss := range o.ServiceAccountIssuers {
+		if u, err := url.Parse(iss); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return o, fmt.Errorf("service account issuer %q: want an https URL without query or fragment", iss)
+		}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -38,8 +38,8 @@ func (s *Signer) JWKS() ([]byte, error) {
 // under the issuer's URL.
 func (s *Signer) OpenIDConfig() ([]byte, error) {
 	return json.Marshal(map[string]any{
-		"issuer":                                s.issuer,
-		"jwks_uri":                              strings.TrimRight(s.issuer, "/") + JWKSPath,
+		"issuer":                                s.Issuer(),
+		"jwks_uri":                              strings.TrimRight(s.Issuer(), "/") + JWKSPath,
 		"response_types_supported":              []string{"id_token"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"ES256"},

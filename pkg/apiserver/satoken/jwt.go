@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 )
@@ -32,14 +33,19 @@ type header struct {
 
 // Signer issues and verifies tokens with one P-256 key.
 type Signer struct {
-	key    *ecdsa.PrivateKey
-	kid    string
-	issuer string
+	key     *ecdsa.PrivateKey
+	kid     string
+	issuers []string // the first signs; all verify
 }
 
 // NewSigner returns a Signer for key, which must be a P-256 ECDSA key.
-// issuer is written to and required of every token.
-func NewSigner(key crypto.Signer, issuer string) (*Signer, error) {
+// The first issuer is written into new tokens; tokens of any of them are
+// accepted, so an issuer can be changed without refusing the tokens pods
+// already hold (as Kubernetes allows several --service-account-issuer).
+func NewSigner(key crypto.Signer, issuers ...string) (*Signer, error) {
+	if len(issuers) == 0 {
+		issuers = []string{DefaultIssuer}
+	}
 	ec, ok := key.(*ecdsa.PrivateKey)
 	if !ok || ec.Curve != elliptic.P256() {
 		return nil, fmt.Errorf("service account key: want a P-256 ECDSA key, got %T", key)
@@ -49,15 +55,18 @@ func NewSigner(key crypto.Signer, issuer string) (*Signer, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256(der)
-	return &Signer{key: ec, kid: base64.RawURLEncoding.EncodeToString(sum[:]), issuer: issuer}, nil
+	return &Signer{key: ec, kid: base64.RawURLEncoding.EncodeToString(sum[:]), issuers: issuers}, nil
 }
 
-// Issuer is the iss claim of this signer's tokens.
-func (s *Signer) Issuer() string { return s.issuer }
+// Issuer is the iss claim of this signer's new tokens.
+func (s *Signer) Issuer() string { return s.issuers[0] }
+
+// Issuers are the iss claims this signer accepts.
+func (s *Signer) Issuers() []string { return slices.Clone(s.issuers) }
 
 // Sign fills the issuer and returns the signed token.
 func (s *Signer) Sign(c Claims) (string, error) {
-	c.Issuer = s.issuer
+	c.Issuer = s.issuers[0]
 	h, err := json.Marshal(header{Alg: "ES256", Kid: s.kid})
 	if err != nil {
 		return "", err
@@ -117,8 +126,8 @@ func (s *Signer) Verify(token string, now time.Time) (*Claims, error) {
 		return nil, fmt.Errorf("malformed token claims: %w", err)
 	}
 	switch {
-	case c.Issuer != s.issuer:
-		return nil, fmt.Errorf("token issuer %q is not %q", c.Issuer, s.issuer)
+	case !slices.Contains(s.issuers, c.Issuer):
+		return nil, fmt.Errorf("token issuer %q is not one of %q", c.Issuer, s.issuers)
 	case now.After(time.Unix(c.Expiry, 0).Add(leeway)):
 		return nil, errors.New("token has expired")
 	case now.Add(leeway).Before(time.Unix(c.NotBefore, 0)):

@@ -160,3 +160,28 @@ func TestJWKSVerifiesTokens(t *testing.T) {
 		t.Fatalf("openid configuration %s: %v", cfg, err)
 	}
 }
+
+// A changed issuer keeps accepting tokens of the old one listed after it.
+func TestIssuerChange(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := NewSigner(key, DefaultIssuer)
+	tok, _ := old.Sign(claimsAt(time.Now()))
+	moved, err := NewSigner(key, "https://tug.example.com", DefaultIssuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := moved.Verify(tok, time.Now()); err != nil {
+		t.Errorf("token of the previous issuer: %v", err)
+	}
+	fresh, _ := moved.Sign(claimsAt(time.Now()))
+	c, err := moved.Verify(fresh, time.Now())
+	if err != nil || c.Issuer != "https://tug.example.com" {
+		t.Errorf("new token: %v %+v", err, c)
+	}
+	if _, err := old.Verify(fresh, time.Now()); err == nil {
+		t.Error("a signer without the new issuer accepted its token")
+	}
+}
