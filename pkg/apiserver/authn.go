@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"net/http"
+	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -42,16 +43,7 @@ func (s *Server) userOf(r *http.Request) (User, bool) {
 		if !strings.EqualFold(scheme, "Bearer") {
 			return User{}, false
 		}
-		token = strings.TrimSpace(token)
-		for known, u := range s.cfg.Tokens {
-			if subtle.ConstantTimeCompare([]byte(known), []byte(token)) == 1 {
-				return u, true
-			}
-		}
-		if u, handled, ok := s.serviceAccountUser(r.Context(), token); handled {
-			return u, ok
-		}
-		return User{}, false
+		return s.tokenUser(r.Context(), strings.TrimSpace(token), s.audiences)
 	}
 	if s.cfg.ClientCA != nil && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
 		cert := r.TLS.VerifiedChains[0][0]
@@ -61,4 +53,19 @@ func (s *Server) userOf(r *http.Request) (User, bool) {
 		return User{Name: cert.Subject.CommonName, Groups: cert.Subject.Organization}, true
 	}
 	return User{}, false
+}
+
+// tokenUser authenticates a bearer token meant for one of audiences: one
+// of the server's table (meant for the server itself) or a service
+// account token.
+func (s *Server) tokenUser(ctx context.Context, token string, audiences []string) (User, bool) {
+	if slices.ContainsFunc(audiences, func(a string) bool { return slices.Contains(s.audiences, a) }) {
+		for known, u := range s.cfg.Tokens {
+			if subtle.ConstantTimeCompare([]byte(known), []byte(token)) == 1 {
+				return u, true
+			}
+		}
+	}
+	u, _, ok := s.serviceAccountUserFor(ctx, token, audiences)
+	return u, ok
 }

@@ -45,11 +45,17 @@ func newTokenSigner(cfg Config) (*satoken.Signer, error) {
 // account (and bound object) that still exists with the same UID. handled
 // is false when token is not a JWT, so other authenticators may try it.
 func (s *Server) serviceAccountUser(ctx context.Context, token string) (u User, handled, ok bool) {
+	return s.serviceAccountUserFor(ctx, token, s.audiences)
+}
+
+// serviceAccountUserFor is serviceAccountUser for a token meant for one
+// of audiences.
+func (s *Server) serviceAccountUserFor(ctx context.Context, token string, audiences []string) (u User, handled, ok bool) {
 	claims, err := s.tokens.Verify(token, time.Now())
 	if errors.Is(err, satoken.ErrNotJWT) {
 		return User{}, false, false
 	}
-	if err != nil || !claims.HasAudience(s.audiences) {
+	if err != nil || !claims.HasAudience(audiences) {
 		return User{}, true, false
 	}
 	k := claims.Kubernetes

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -129,7 +130,8 @@ func (s *Server) cachedList(ctx context.Context, group, resource, namespace stri
 	_ = r.store.GetList(ctx, r.listKey(namespace), storage.ListOptions{ResourceVersion: "0", Recursive: true}, into)
 }
 
-// reviewAuthorizer answers access reviews with the same rules as requests.
+// reviewAuthorizer answers token and access reviews with the same rules as
+// requests.
 func (s *Server) reviewAuthorizer(ctx context.Context) *reviewAuthorizer {
 	return &reviewAuthorizer{s: s, ctx: ctx}
 }
@@ -137,6 +139,17 @@ func (s *Server) reviewAuthorizer(ctx context.Context) *reviewAuthorizer {
 type reviewAuthorizer struct {
 	s   *Server
 	ctx context.Context
+}
+
+func (az *reviewAuthorizer) Authenticate(token string, audiences []string) (authenticationv1.UserInfo, []string, bool) {
+	if len(audiences) == 0 {
+		audiences = az.s.audiences
+	}
+	u, ok := az.s.tokenUser(az.ctx, token, audiences)
+	if !ok {
+		return authenticationv1.UserInfo{}, nil, false
+	}
+	return callerInfo(u), audiences, true
 }
 
 func (az *reviewAuthorizer) Allowed(user string, groups []string, res *authorizationv1.ResourceAttributes,

@@ -336,3 +336,60 @@ func TestIssuerDiscovery(t *testing.T) {
 		t.Errorf("anonymous key set: %d, want 401", resp.StatusCode)
 	}
 }
+
+// TestTokenReview: a service account bound to system:auth-delegator
+// checks other tokens, as Vault's Kubernetes auth method does.
+func TestTokenReview(t *testing.T) {
+	ns := newNamespace(t)
+	core := cluster.client.CoreV1()
+	for _, name := range []string{"vault", "app"} {
+		if _, err := core.ServiceAccounts(ns).Create(ctx(t), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := cluster.client.RbacV1().ClusterRoleBindings().Create(ctx(t), &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: ns + "-vault-delegator"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "system:auth-delegator"},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "vault", Namespace: ns}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	token := func(name string, audiences ...string) string {
+		tr, err := core.ServiceAccounts(ns).CreateToken(ctx(t), name, &authenticationv1.TokenRequest{
+			Spec: authenticationv1.TokenRequestSpec{Audiences: audiences}}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr.Status.Token
+	}
+	reviews := clientWithToken(t, token("vault")).AuthenticationV1().TokenReviews()
+	review := func(tok string, audiences ...string) *authenticationv1.TokenReview {
+		t.Helper()
+		var r *authenticationv1.TokenReview
+		eventually(t, 5*time.Second, func() (bool, string) {
+			var err error
+			r, err = reviews.Create(ctx(t), &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: tok, Audiences: audiences}}, metav1.CreateOptions{})
+			return err == nil, fmt.Sprintf("token review: %v", err)
+		})
+		return r
+	}
+	app := "system:serviceaccount:" + ns + ":app"
+	if r := review(token("app")); !r.Status.Authenticated || r.Status.User.Username != app {
+		t.Errorf("app's token: %+v", r.Status)
+	}
+	if r := review(token("app", "vault"), "vault"); !r.Status.Authenticated || r.Status.User.Username != app ||
+		!slices.Equal(r.Status.Audiences, []string{"vault"}) {
+		t.Errorf("app's vault token for vault: %+v", r.Status)
+	}
+	if r := review(token("app", "vault")); r.Status.Authenticated {
+		t.Errorf("app's vault token for the API server: %+v", r.Status)
+	}
+	if r := review("not-a-token"); r.Status.Authenticated {
+		t.Errorf("garbage: %+v", r.Status)
+	}
+	// Reviewing tokens is not for everyone.
+	_, err := clientWithToken(t, token("app")).AuthenticationV1().TokenReviews().Create(ctx(t),
+		&authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: "x"}}, metav1.CreateOptions{})
+	if !apierrors.IsForbidden(err) {
+		t.Errorf("token review by app: %v", err)
+	}
+}

@@ -23,14 +23,18 @@ type Review struct {
 	New func() runtime.Object
 	// Validate checks the posted question; nil accepts anything.
 	Validate func(obj runtime.Object) field.ErrorList
-	// Answer fills the status of obj for the calling user; az decides
-	// access questions.
-	Answer func(obj runtime.Object, caller authenticationv1.UserInfo, az Authorizer)
+	// Answer fills the status of obj for the calling user; az answers
+	// the questions about tokens and access.
+	Answer func(obj runtime.Object, caller authenticationv1.UserInfo, az Reviewer)
 }
 
-// Authorizer answers the access questions of reviews with the server's
-// authorization rules.
-type Authorizer interface {
+// Reviewer answers the questions of reviews with the server's
+// authentication and authorization rules.
+type Reviewer interface {
+	// Authenticate checks a bearer token meant for one of audiences (the
+	// server's own when empty) and returns its user and the audiences it
+	// was checked for.
+	Authenticate(token string, audiences []string) (user authenticationv1.UserInfo, checked []string, ok bool)
 	// Allowed decides one request of a user (exactly one of res and
 	// nonRes is set) and gives the reason when it is refused.
 	Allowed(user string, groups []string, res *authorizationv1.ResourceAttributes, nonRes *authorizationv1.NonResourceAttributes) (allowed bool, reason string)
@@ -55,8 +59,27 @@ func Reviews() []*Review {
 			Group: "authentication.k8s.io", Version: "v1", Name: "selfsubjectreviews",
 			Kind: "SelfSubjectReview", Singular: "selfsubjectreview",
 			New: func() runtime.Object { return &authenticationv1.SelfSubjectReview{} },
-			Answer: func(obj runtime.Object, caller authenticationv1.UserInfo, _ Authorizer) {
+			Answer: func(obj runtime.Object, caller authenticationv1.UserInfo, _ Reviewer) {
 				obj.(*authenticationv1.SelfSubjectReview).Status.UserInfo = caller
+			},
+		},
+		{
+			Group: "authentication.k8s.io", Version: "v1", Name: "tokenreviews",
+			Kind: "TokenReview", Singular: "tokenreview",
+			New: func() runtime.Object { return &authenticationv1.TokenReview{} },
+			Validate: func(obj runtime.Object) field.ErrorList {
+				if obj.(*authenticationv1.TokenReview).Spec.Token == "" {
+					return field.ErrorList{field.Required(field.NewPath("spec", "token"), "token is required for TokenReview in authentication")}
+				}
+				return nil
+			},
+			Answer: func(obj runtime.Object, _ authenticationv1.UserInfo, az Reviewer) {
+				r := obj.(*authenticationv1.TokenReview)
+				user, audiences, ok := az.Authenticate(r.Spec.Token, r.Spec.Audiences)
+				r.Status = authenticationv1.TokenReviewStatus{Authenticated: ok}
+				if ok {
+					r.Status.User, r.Status.Audiences = user, audiences
+				}
 			},
 		},
 		{
@@ -67,7 +90,7 @@ func Reviews() []*Review {
 				s := obj.(*authorizationv1.SelfSubjectAccessReview).Spec
 				return validateAccessAttributes(s.ResourceAttributes, s.NonResourceAttributes)
 			},
-			Answer: func(obj runtime.Object, caller authenticationv1.UserInfo, az Authorizer) {
+			Answer: func(obj runtime.Object, caller authenticationv1.UserInfo, az Reviewer) {
 				r := obj.(*authorizationv1.SelfSubjectAccessReview)
 				r.Status = decide(az, caller.Username, caller.Groups, r.Spec.ResourceAttributes, r.Spec.NonResourceAttributes)
 			},
@@ -82,7 +105,7 @@ func Reviews() []*Review {
 				}
 				return nil
 			},
-			Answer: func(obj runtime.Object, caller authenticationv1.UserInfo, az Authorizer) {
+			Answer: func(obj runtime.Object, caller authenticationv1.UserInfo, az Reviewer) {
 				r := obj.(*authorizationv1.SelfSubjectRulesReview)
 				r.Status = az.Rules(caller.Username, caller.Groups, r.Spec.Namespace)
 			},
@@ -106,7 +129,7 @@ func Reviews() []*Review {
 				}
 				return errs
 			},
-			Answer: func(obj runtime.Object, _ authenticationv1.UserInfo, az Authorizer) {
+			Answer: func(obj runtime.Object, _ authenticationv1.UserInfo, az Reviewer) {
 				r := obj.(*authorizationv1.LocalSubjectAccessReview)
 				if r.Spec.ResourceAttributes != nil {
 					r.Spec.ResourceAttributes.Namespace = r.Namespace
@@ -121,7 +144,7 @@ func Reviews() []*Review {
 			Validate: func(obj runtime.Object) field.ErrorList {
 				return validateSubjectAccess(obj.(*authorizationv1.SubjectAccessReview).Spec)
 			},
-			Answer: func(obj runtime.Object, _ authenticationv1.UserInfo, az Authorizer) {
+			Answer: func(obj runtime.Object, _ authenticationv1.UserInfo, az Reviewer) {
 				r := obj.(*authorizationv1.SubjectAccessReview)
 				r.Status = decide(az, r.Spec.User, r.Spec.Groups, r.Spec.ResourceAttributes, r.Spec.NonResourceAttributes)
 			},
@@ -129,7 +152,7 @@ func Reviews() []*Review {
 	}
 }
 
-func decide(az Authorizer, user string, groups []string, res *authorizationv1.ResourceAttributes,
+func decide(az Reviewer, user string, groups []string, res *authorizationv1.ResourceAttributes,
 	nonRes *authorizationv1.NonResourceAttributes) authorizationv1.SubjectAccessReviewStatus {
 	ok, reason := az.Allowed(user, groups, res, nonRes)
 	if ok {

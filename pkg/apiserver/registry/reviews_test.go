@@ -28,6 +28,13 @@ func (az *aliceMayCreatePods) Allowed(user string, _ []string, res *authorizatio
 	return user == "alice" && res != nil && res.Verb == "create" && res.Resource == "pods", ""
 }
 
+func (az *aliceMayCreatePods) Authenticate(token string, audiences []string) (authenticationv1.UserInfo, []string, bool) {
+	if token != "alice-token" {
+		return authenticationv1.UserInfo{}, nil, false
+	}
+	return authenticationv1.UserInfo{Username: "alice"}, audiences, true
+}
+
 func (az *aliceMayCreatePods) Rules(user string, _ []string, namespace string) authorizationv1.SubjectRulesReviewStatus {
 	if user != "alice" {
 		return authorizationv1.SubjectRulesReviewStatus{}
