@@ -101,3 +101,20 @@ func TestAccessReviewsAskTheAuthorizerAndValidate(t *testing.T) {
 		t.Errorf("rules = %+v, want alice's rule", rr.Status)
 	}
 }
+
+func TestTokenReviewAsksTheAuthenticator(t *testing.T) {
+	rv := review(t, "tokenreviews")
+	checkErrors(t, "no token", rv.Validate(&authenticationv1.TokenReview{}),
+		[]string{"spec.token: Required value: token is required for TokenReview in authentication"})
+	az := &aliceMayCreatePods{}
+	good := &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: "alice-token", Audiences: []string{"vault"}}}
+	rv.Answer(good, authenticationv1.UserInfo{Username: "vault"}, az)
+	if !good.Status.Authenticated || good.Status.User.Username != "alice" || len(good.Status.Audiences) != 1 {
+		t.Errorf("alice's token: %+v", good.Status)
+	}
+	bad := &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: "forged"}}
+	rv.Answer(bad, authenticationv1.UserInfo{Username: "vault"}, az)
+	if bad.Status.Authenticated || bad.Status.User.Username != "" {
+		t.Errorf("forged token: %+v", bad.Status)
+	}
+}
