@@ -68,8 +68,14 @@ func TestAuthWhoAmIAndCanI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list.APIResources) != 1 || list.APIResources[0].Name != "selfsubjectreviews" ||
-		!slices.Equal(list.APIResources[0].Verbs, metav1.Verbs{"create"}) {
+	var served []string
+	for _, r := range list.APIResources {
+		served = append(served, r.Name)
+		if !slices.Equal(r.Verbs, metav1.Verbs{"create"}) {
+			t.Errorf("%s verbs %v, want create only", r.Name, r.Verbs)
+		}
+	}
+	if !slices.Equal(served, []string{"selfsubjectreviews", "tokenreviews"}) {
 		t.Errorf("authentication.k8s.io/v1 resources = %+v", list.APIResources)
 	}
 }
