@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // stsPods returns the active pods of the set by name.
@@ -247,5 +248,91 @@ func TestStatefulSetRollingUpdateAndScaleDown(t *testing.T) {
 		}
 		_, zero := pods["web-0"]
 		return len(pods) == 1 && zero, fmt.Errorf("pods %v", podNames(pods))
+	})
+}
+
+// TestStatefulSetMaxUnavailable: with rollingUpdate.maxUnavailable 2, a
+// rolling update takes the two highest pods down together, and no more
+// while they are not ready again.
+func TestStatefulSetMaxUnavailable(t *testing.T) {
+	c, ns := ctx(t), newNamespace(t)
+	labels := map[string]string{"app": "batch"}
+	two := intstr.FromInt32(2)
+	_, err := cluster.client.AppsV1().StatefulSets(ns).Create(c, &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "batch"},
+		Spec: appsv1.StatefulSetSpec{Replicas: ptr[int32](4), ServiceName: "batch",
+			PodManagementPolicy: appsv1.ParallelPodManagement,
+			UpdateStrategy: appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType,
+				RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{MaxUnavailable: &two}},
+			Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: podTemplate(labels, "db:1")},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "4 ready pods", func() (bool, error) {
+		n, err := fakeKubelet(c, ns, "app=batch")
+		if err != nil {
+			return false, err
+		}
+		set, err := cluster.client.AppsV1().StatefulSets(ns).Get(c, "batch", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		return n == 4 && set.Status.ReadyReplicas == 4, fmt.Errorf("%d pods, status %+v", n, set.Status)
+	})
+	image := func(pods map[string]corev1.Pod, n string) string {
+		if p, ok := pods[n]; ok {
+			return p.Spec.Containers[0].Image
+		}
+		return ""
+	}
+	set, err := cluster.client.AppsV1().StatefulSets(ns).Get(c, "batch", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.Spec.Template.Spec.Containers[0].Image = "db:2"
+	if _, err := cluster.client.AppsV1().StatefulSets(ns).Update(c, set, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Without a kubelet finishing anything, batch-3 and batch-2 are taken
+	// down (and come back as db:2, not ready), batch-1 and batch-0 wait.
+	waitFor(t, 10*time.Second, "batch-3 and batch-2 replaced", func() (bool, error) {
+		if err := finishTerminating(c, ns, "batch"); err != nil {
+			return false, err
+		}
+		pods, err := stsPods(c, ns, "batch")
+		if err != nil {
+			return false, err
+		}
+		return image(pods, "batch-3") == "db:2" && image(pods, "batch-2") == "db:2",
+			fmt.Errorf("images %s %s %s %s", image(pods, "batch-0"), image(pods, "batch-1"), image(pods, "batch-2"), image(pods, "batch-3"))
+	})
+	time.Sleep(500 * time.Millisecond) // room for a wrong third deletion
+	pods, err := stsPods(c, ns, "batch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"batch-0", "batch-1"} {
+		if p, ok := pods[n]; !ok || p.DeletionTimestamp != nil || image(pods, n) != "db:1" {
+			t.Fatalf("%s was touched while two pods were unavailable: %+v", n, p.ObjectMeta)
+		}
+	}
+	// Once they are ready, the other two follow.
+	waitFor(t, 15*time.Second, "every pod updated and ready", func() (bool, error) {
+		if _, err := fakeKubelet(c, ns, "app=batch"); err != nil {
+			return false, err
+		}
+		pods, err := stsPods(c, ns, "batch")
+		if err != nil {
+			return false, err
+		}
+		for i := range 4 {
+			n := fmt.Sprintf("batch-%d", i)
+			p, ok := pods[n]
+			if !ok || image(pods, n) != "db:2" || !podReady(&p) {
+				return false, fmt.Errorf("%s not updated and ready", n)
+			}
+		}
+		return true, nil
 	})
 }
