@@ -20,12 +20,34 @@ type NodeHealth struct {
 	MemoryPressure, DiskPressure, PIDPressure string
 }
 
-// health asks Options.Health, if any.
-func (a *Agent) health(ctx context.Context) NodeHealth {
-	if a.opts.Health == nil {
-		return NodeHealth{}
+// measured is one measurement of the node: its health and the runtime's
+// version.
+type measured struct {
+	NodeHealth
+	runtimeVersion string
+}
+
+// measure asks the runtime its version and Options.Health, if any, for the
+// rest. A runtime that does not answer makes the node NotReady ("container
+// runtime is down") and keeps the version last reported.
+func (a *Agent) measure(ctx context.Context) measured {
+	var m measured
+	if a.opts.Health != nil {
+		m.NodeHealth = a.opts.Health(ctx)
 	}
-	return a.opts.Health(ctx)
+	vctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if v, err := a.rt.Version(vctx); err == nil {
+		m.runtimeVersion = v.String()
+	} else {
+		if m.RuntimeErr == nil {
+			m.RuntimeErr = err
+		}
+		if a.node.node != nil {
+			m.runtimeVersion = a.node.node.Status.NodeInfo.ContainerRuntimeVersion
+		}
+	}
+	return m
 }
 
 // nodeConditions computes the conditions from h, with Kubernetes' reasons,

@@ -8,6 +8,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tugcluster/tug/pkg/agent/runtime"
+	fakert "github.com/tugcluster/tug/pkg/agent/runtime/fake"
 )
 
 // The node's conditions follow what Options.Health measures, with
@@ -74,5 +77,45 @@ func TestNodeConditionsFollowHealth(t *testing.T) {
 	}
 	if c := cond(corev1.NodeMemoryPressure); c.Status != corev1.ConditionFalse {
 		t.Errorf("recovered: MemoryPressure %s", c.Status)
+	}
+}
+
+// downRuntime is a runtime whose Version fails while down is set.
+type downRuntime struct {
+	runtime.Runtime
+	down *bool
+}
+
+func (r downRuntime) Version(ctx context.Context) (runtime.Version, error) {
+	if *r.down {
+		return runtime.Version{}, errors.New("connection refused")
+	}
+	return r.Runtime.Version(ctx)
+}
+
+// A runtime that stops answering makes the node NotReady, still posted,
+// with the runtime version last reported.
+func TestRuntimeDownIsPosted(t *testing.T) {
+	down := false
+	hs := newHarnessWith(t, func(rt *fakert.Runtime) runtime.Runtime { return downRuntime{rt, &down} }, nil)
+	ctx := context.Background()
+	if err := hs.agent.register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	down = true
+	if err := hs.agent.postStatus(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	n, err := hs.client.CoreV1().Nodes().Get(ctx, "node-a", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady && (c.Status != corev1.ConditionFalse || c.Message != "container runtime is down: connection refused") {
+			t.Errorf("Ready %s %q", c.Status, c.Message)
+		}
+	}
+	if n.Status.NodeInfo.ContainerRuntimeVersion == "" {
+		t.Error("runtime version lost while the runtime is down")
 	}
 }

@@ -60,17 +60,14 @@ func hostSystemInfo() corev1.NodeSystemInfo {
 }
 
 // desiredNode is the Node as this agent describes it: labels, podCIDR,
-// capacity, addresses, nodeInfo and conditions.
-func (a *Agent) desiredNode(ctx context.Context) (*corev1.Node, error) {
+// capacity, addresses, nodeInfo (with the runtime version h measured) and
+// the conditions h gives, transition times kept from old.
+func (a *Agent) desiredNode(h measured, old []corev1.NodeCondition) *corev1.Node {
 	info := hostSystemInfo()
 	if a.opts.SystemInfo != nil {
 		info = *a.opts.SystemInfo
 	}
-	v, err := a.rt.Version(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("runtime version: %w", err)
-	}
-	info.ContainerRuntimeVersion = v.String()
+	info.ContainerRuntimeVersion = h.runtimeVersion
 	info.KubeletVersion = KubeletVersion
 	info.MachineID, info.SystemUUID, info.BootID = "", "", ""
 	labels := map[string]string{
@@ -100,8 +97,8 @@ func (a *Agent) desiredNode(ctx context.Context) (*corev1.Node, error) {
 		n.Spec.PodCIDR = a.opts.PodCIDR
 		n.Spec.PodCIDRs = []string{a.opts.PodCIDR}
 	}
-	n.Status.Conditions = a.nodeConditions(nil, a.health(ctx))
-	return n, nil
+	n.Status.Conditions = a.nodeConditions(old, h.NodeHealth)
+	return n
 }
 
 func hasAddress(addrs []corev1.NodeAddress, t corev1.NodeAddressType) bool {
@@ -115,10 +112,7 @@ func hasAddress(addrs []corev1.NodeAddress, t corev1.NodeAddressType) bool {
 
 // register creates the Node, or brings an existing one up to date.
 func (a *Agent) register(ctx context.Context) error {
-	want, err := a.desiredNode(ctx)
-	if err != nil {
-		return err
-	}
+	want := a.desiredNode(a.measure(ctx), nil)
 	nodes := a.client.CoreV1().Nodes()
 	created, err := nodes.Create(ctx, want, metav1.CreateOptions{})
 	if err == nil {
@@ -172,12 +166,8 @@ func (a *Agent) registerWithRetry(ctx context.Context) error {
 // postStatus writes the node status when it changed, or when force is
 // set, or when the last report is older than StatusReportInterval.
 func (a *Agent) postStatus(ctx context.Context, force bool) error {
-	want, err := a.desiredNode(ctx)
-	if err != nil {
-		return err
-	}
 	cur := a.node.node
-	want.Status.Conditions = a.nodeConditions(cur.Status.Conditions, a.health(ctx))
+	want := a.desiredNode(a.measure(ctx), cur.Status.Conditions)
 	next := cur.DeepCopy()
 	next.Status.Capacity = want.Status.Capacity
 	next.Status.Allocatable = want.Status.Allocatable

@@ -73,7 +73,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		Addresses:   []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: nodeIP.String()}},
 		KubeletPort: int32(cfg.KubeletPort),
 		Volumes:     vm,
-		Health:      nodeHealth(rt, pn, cfg.DataDir),
+		Health:      nodeHealth(pn, cfg.DataDir),
 		Logger:      log,
 	}
 	if hn, herr := os.Hostname(); herr == nil {
