@@ -35,10 +35,15 @@ func (s *Server) admitRBACWrite(ctx context.Context, r *resource, obj runtime.Ob
 		check.Verb, check.Resource, check.Namespace, check.Name = "escalate", "roles", o.Namespace, o.Name
 		wanted = o.Rules
 	case *rbacv1.ClusterRole:
-		// An aggregated role's rules are its selected roles', each of
-		// which passed this check when it was written.
 		check.Verb, check.Resource, check.Name = "escalate", "clusterroles", o.Name
 		wanted = o.Rules
+		if o.AggregationRule != nil && !rbac.Allowed(src, check) &&
+			len(rbac.Missing(rbac.Rules(src, user.Name, groups, ""), rbac.FullAuthority)) > 0 {
+			// Its selectors could gather any role's rules, cluster-admin's
+			// included, as in Kubernetes.
+			return apierrors.NewForbidden(r.GroupResource(), o.Name,
+				errors.New("must have cluster-admin privileges to use the aggregationRule"))
+		}
 	case *rbacv1.RoleBinding:
 		check.Verb, check.Namespace, check.Name = "bind", o.Namespace, o.RoleRef.Name
 		return s.admitBinding(r, o.Name, check, src, o.RoleRef)

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -234,4 +235,44 @@ func TestLocalSubjectAccessReview(t *testing.T) {
 		!strings.Contains(err.Error(), "spec.resourceAttributes.namespace: Invalid value: \"elsewhere\": must match metadata.namespace") {
 		t.Errorf("another namespace: %v", err)
 	}
+}
+
+// TestAggregationRuleNeedsFullAuthority: a caller that may write
+// ClusterRoles may not give one an aggregationRule (which could gather
+// cluster-admin's rules) unless it holds every permission.
+func TestAggregationRuleNeedsFullAuthority(t *testing.T) {
+	ns := newNamespace(t)
+	if _, err := cluster.client.CoreV1().ServiceAccounts(ns).Create(ctx(t), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "roles"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	writer := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ns + "-role-writer"}, Rules: []rbacv1.PolicyRule{
+		{Verbs: []string{"create", "get"}, APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles"}}}}
+	if _, err := cluster.client.RbacV1().ClusterRoles().Create(ctx(t), writer, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cluster.client.RbacV1().ClusterRoleBindings().Create(ctx(t), &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ns + "-role-writer"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: writer.Name},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "roles", Namespace: ns}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := cluster.client.CoreV1().ServiceAccounts(ns).CreateToken(ctx(t), "roles", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := clientWithToken(t, tr.Status.Token).RbacV1().ClusterRoles()
+	eventually(t, 5*time.Second, func() (bool, string) {
+		_, err := roles.Create(ctx(t), &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ns + "-plain"}, Rules: writer.Rules}, metav1.CreateOptions{})
+		return err == nil, fmt.Sprintf("role within the writer's rights: %v", err)
+	})
+	_, err = roles.Create(ctx(t), &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ns + "-gatherer"},
+		AggregationRule: &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{
+			{MatchLabels: map[string]string{"kubernetes.io/bootstrapping": "rbac-defaults"}}}}}, metav1.CreateOptions{})
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "must have cluster-admin privileges to use the aggregationRule") {
+		t.Errorf("aggregated role by a role writer: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cluster.client.RbacV1().ClusterRoles().Delete(context.Background(), writer.Name, metav1.DeleteOptions{})
+		_ = cluster.client.RbacV1().ClusterRoles().Delete(context.Background(), ns+"-plain", metav1.DeleteOptions{})
+		_ = cluster.client.RbacV1().ClusterRoleBindings().Delete(context.Background(), writer.Name, metav1.DeleteOptions{})
+	})
 }

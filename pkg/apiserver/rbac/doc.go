@@ -3,6 +3,6 @@
 // ClusterRoleBinding binds one of the caller's identities (user, groups,
 // service account) to a Role or ClusterRole with a rule that covers it.
 // Rules only allow; there is no deny. A ClusterRole with an
-// aggregationRule has the rules of the ClusterRoles its selectors match,
-// evaluated when a request is decided.
+// aggregationRule holds the rules the aggregation controller gathered into
+// it (Aggregate).
 package rbac
