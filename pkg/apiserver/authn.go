@@ -4,10 +4,11 @@ import (
 	"context"
 	"crypto/subtle"
 	"net/http"
-	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/tugcluster/tug/pkg/apiserver/satoken"
 )
 
 type userKey struct{}
@@ -59,13 +60,12 @@ func (s *Server) userOf(r *http.Request) (User, bool) {
 // of the server's table (meant for the server itself) or a service
 // account token.
 func (s *Server) tokenUser(ctx context.Context, token string, audiences []string) (User, bool) {
-	if slices.ContainsFunc(audiences, func(a string) bool { return slices.Contains(s.audiences, a) }) {
+	if satoken.Intersects(audiences, s.audiences) {
 		for known, u := range s.cfg.Tokens {
 			if subtle.ConstantTimeCompare([]byte(known), []byte(token)) == 1 {
 				return u, true
 			}
 		}
 	}
-	u, _, ok := s.serviceAccountUserFor(ctx, token, audiences)
-	return u, ok
+	return s.serviceAccountUser(ctx, token, audiences)
 }

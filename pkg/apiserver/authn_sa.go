@@ -41,48 +41,38 @@ func newTokenSigner(cfg Config) (*satoken.Signer, error) {
 }
 
 // serviceAccountUser authenticates a service account token: signed by this
-// cluster, meant for this server, not expired, and naming a service
-// account (and bound object) that still exists with the same UID. handled
-// is false when token is not a JWT, so other authenticators may try it.
-func (s *Server) serviceAccountUser(ctx context.Context, token string) (u User, handled, ok bool) {
-	return s.serviceAccountUserFor(ctx, token, s.audiences)
-}
-
-// serviceAccountUserFor is serviceAccountUser for a token meant for one
-// of audiences.
-func (s *Server) serviceAccountUserFor(ctx context.Context, token string, audiences []string) (u User, handled, ok bool) {
+// cluster, meant for one of audiences, not expired, and naming a service
+// account (and bound object) that still exists with the same UID.
+func (s *Server) serviceAccountUser(ctx context.Context, token string, audiences []string) (User, bool) {
 	claims, err := s.tokens.Verify(token, time.Now())
-	if errors.Is(err, satoken.ErrNotJWT) {
-		return User{}, false, false
-	}
 	if err != nil || !claims.HasAudience(audiences) {
-		return User{}, true, false
+		return User{}, false
 	}
 	k := claims.Kubernetes
 	sa := &corev1.ServiceAccount{}
 	if !s.liveObject(ctx, "serviceaccounts", k.Namespace, k.ServiceAccount.Name, k.ServiceAccount.UID, sa) {
-		return User{}, true, false
+		return User{}, false
 	}
 	switch {
 	case k.Pod != nil:
 		pod := &corev1.Pod{}
 		if !s.liveObject(ctx, "pods", k.Namespace, k.Pod.Name, k.Pod.UID, pod) || pod.DeletionTimestamp != nil {
-			return User{}, true, false
+			return User{}, false
 		}
 	case k.Secret != nil:
 		if !s.liveObject(ctx, "secrets", k.Namespace, k.Secret.Name, k.Secret.UID, &corev1.Secret{}) {
-			return User{}, true, false
+			return User{}, false
 		}
 	case k.Node != nil:
 		if !s.liveObject(ctx, "nodes", "", k.Node.Name, k.Node.UID, &corev1.Node{}) {
-			return User{}, true, false
+			return User{}, false
 		}
 	}
 	return User{
 		Name:   satoken.Subject(k.Namespace, k.ServiceAccount.Name),
 		UID:    k.ServiceAccount.UID,
 		Groups: []string{ServiceAccountsGroup, serviceAccountsGroupPrefix + k.Namespace},
-	}, true, true
+	}, true
 }
 
 // liveObject reports whether the object exists with the given UID.

@@ -54,8 +54,10 @@ func (s *Server) bootstrap(ctx context.Context) error {
 func (s *Server) ensureDefaultPolicy(ctx context.Context) error {
 	roles := s.lookup(rbacv1.GroupName, "v1", "clusterroles")
 	for _, cr := range rbac.DefaultClusterRoles() {
-		err := s.ensureReconciled(ctx, roles, cr, func(stored runtime.Object) (runtime.Object, bool) {
-			return rbac.ReconcileRole(stored.(*rbacv1.ClusterRole), cr)
+		err := s.ensureCurrent(ctx, roles, cr, func(cur runtime.Object) {
+			stored := cur.(*rbacv1.ClusterRole)
+			out, _ := rbac.ReconcileRole(stored, cr)
+			*stored = *out
 		})
 		if err != nil {
 			return err
@@ -63,40 +65,14 @@ func (s *Server) ensureDefaultPolicy(ctx context.Context) error {
 	}
 	bindings := s.lookup(rbacv1.GroupName, "v1", "clusterrolebindings")
 	for _, b := range rbac.DefaultClusterRoleBindings() {
-		err := s.ensureReconciled(ctx, bindings, b, func(stored runtime.Object) (runtime.Object, bool) {
-			return rbac.ReconcileBinding(stored.(*rbacv1.ClusterRoleBinding), b)
+		err := s.ensureCurrent(ctx, bindings, b, func(cur runtime.Object) {
+			stored := cur.(*rbacv1.ClusterRoleBinding)
+			out, _ := rbac.ReconcileBinding(stored, b)
+			*stored = *out
 		})
 		if err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// ensureReconciled creates a cluster-scoped default object, or updates the
-// stored one with what reconcile adds to it.
-func (s *Server) ensureReconciled(ctx context.Context, r *resource, obj runtime.Object,
-	reconcile func(stored runtime.Object) (runtime.Object, bool)) error {
-	if err := s.ensure(ctx, r, obj); err != nil {
-		return err
-	}
-	m, err := meta.Accessor(obj)
-	if err != nil {
-		return err
-	}
-	stored := r.New()
-	if err := r.store.Get(ctx, r.key("", m.GetName()), storage.GetOptions{}, stored); err != nil {
-		return fmt.Errorf("read %s %s: %w", r.GroupResource(), m.GetName(), err)
-	}
-	if _, changed := reconcile(stored); !changed {
-		return nil
-	}
-	_, err = s.updateObject(ctx, r, updateMain, "", m.GetName(), false, func(current runtime.Object) (runtime.Object, error) {
-		out, _ := reconcile(current)
-		return out, nil
-	})
-	if err != nil {
-		return fmt.Errorf("reconcile %s %s: %w", r.GroupResource(), m.GetName(), err)
 	}
 	return nil
 }

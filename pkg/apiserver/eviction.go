@@ -94,19 +94,11 @@ func (s *Server) evictPod(req *request) error {
 // decodeEviction reads the Eviction and the DeleteOptions it carries,
 // with the request's dryRun folded in.
 func (s *Server) decodeEviction(req *request) (*policyv1.Eviction, *metav1.DeleteOptions, error) {
-	wo, err := parseWriteOptions(req)
+	obj, _, wo, err := s.readPosted(req, policyv1.SchemeGroupVersion.WithKind("Eviction"), &policyv1.Eviction{})
 	if err != nil {
 		return nil, nil, err
 	}
-	body, err := readBody(req.Request)
-	if err != nil {
-		return nil, nil, err
-	}
-	res, err := s.codecs.decode(req.Header.Get("Content-Type"), body, policyv1.SchemeGroupVersion.WithKind("Eviction"), &policyv1.Eviction{})
-	if err != nil {
-		return nil, nil, err
-	}
-	ev, ok := res.obj.(*policyv1.Eviction)
+	ev, ok := obj.(*policyv1.Eviction)
 	if !ok {
 		return nil, nil, apierrors.NewBadRequest("expected an Eviction object")
 	}
@@ -179,9 +171,6 @@ func withResourceVersion(opts *metav1.DeleteOptions, rv string) *metav1.DeleteOp
 // against eviction.
 func (s *Server) guardingBudgets(ctx context.Context, pod *corev1.Pod) ([]policyv1.PodDisruptionBudget, error) {
 	r := s.lookup("policy", "v1", "poddisruptionbudgets")
-	if r == nil {
-		return nil, nil
-	}
 	list := &policyv1.PodDisruptionBudgetList{}
 	if err := r.store.GetList(ctx, r.listKey(pod.Namespace), storage.ListOptions{ResourceVersion: "0", Recursive: true}, list); err != nil {
 		return nil, fmt.Errorf("list disruption budgets: %w", err)
@@ -206,9 +195,6 @@ func (s *Server) spendDisruption(ctx context.Context, pdb *policyv1.PodDisruptio
 		return err
 	}
 	r := s.lookup("policy", "v1", "poddisruptionbudgets")
-	if r == nil {
-		return nil
-	}
 	uid := pdb.UID
 	out := &policyv1.PodDisruptionBudget{}
 	err := r.store.GuaranteedUpdate(ctx, r.key(pdb.Namespace, pdb.Name), out, &storage.Preconditions{UID: &uid},

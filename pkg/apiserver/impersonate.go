@@ -2,13 +2,10 @@ package apiserver
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tugcluster/tug/pkg/apiserver/rbac"
 	"github.com/tugcluster/tug/pkg/apiserver/satoken"
@@ -76,15 +73,12 @@ func hasExtra(h http.Header) bool {
 // and returns the user the request runs as.
 func (s *Server) impersonated(ctx context.Context, caller User, name string, groups []string, uid string) (User, *apierrors.StatusError) {
 	allowed := func(resource, namespace, target string) *apierrors.StatusError {
-		if slices.Contains(caller.Groups, rbac.MastersGroup) {
-			return nil
-		}
 		a := rbac.Attributes{User: caller.Name, Groups: callerInfo(caller).Groups, Verb: "impersonate",
 			ResourceRequest: true, Resource: resource, Namespace: namespace, Name: target}
-		if rbac.Allowed(s.rbacSource(ctx), a) {
+		if s.allowed(ctx, a) {
 			return nil
 		}
-		return apierrors.NewForbidden(schema.GroupResource{Resource: resource}, target, errors.New(rbac.Reason(a)))
+		return forbidden(a)
 	}
 	as := User{Name: name, UID: uid, Groups: groups}
 	if ns, sa, ok := satoken.SplitSubject(name); ok {

@@ -36,8 +36,8 @@ type Reviewer interface {
 	// was checked for.
 	Authenticate(token string, audiences []string) (user authenticationv1.UserInfo, checked []string, ok bool)
 	// Allowed decides one request of a user (exactly one of res and
-	// nonRes is set) and gives the reason when it is refused.
-	Allowed(user string, groups []string, res *authorizationv1.ResourceAttributes, nonRes *authorizationv1.NonResourceAttributes) (allowed bool, reason string)
+	// nonRes is set).
+	Allowed(user string, groups []string, res *authorizationv1.ResourceAttributes, nonRes *authorizationv1.NonResourceAttributes) bool
 	// Rules lists what the user may do in a namespace.
 	Rules(user string, groups []string, namespace string) authorizationv1.SubjectRulesReviewStatus
 }
@@ -154,11 +154,7 @@ func Reviews() []*Review {
 
 func decide(az Reviewer, user string, groups []string, res *authorizationv1.ResourceAttributes,
 	nonRes *authorizationv1.NonResourceAttributes) authorizationv1.SubjectAccessReviewStatus {
-	ok, reason := az.Allowed(user, groups, res, nonRes)
-	if ok {
-		return authorizationv1.SubjectAccessReviewStatus{Allowed: true, Reason: reason}
-	}
-	return authorizationv1.SubjectAccessReviewStatus{Reason: reason}
+	return authorizationv1.SubjectAccessReviewStatus{Allowed: az.Allowed(user, groups, res, nonRes)}
 }
 
 // validateSubjectAccess checks a review about someone else: its

@@ -23,9 +23,9 @@ func review(t *testing.T, name string) *Review {
 type aliceMayCreatePods struct{ asked []string }
 
 func (az *aliceMayCreatePods) Allowed(user string, _ []string, res *authorizationv1.ResourceAttributes,
-	_ *authorizationv1.NonResourceAttributes) (bool, string) {
+	_ *authorizationv1.NonResourceAttributes) bool {
 	az.asked = append(az.asked, user)
-	return user == "alice" && res != nil && res.Verb == "create" && res.Resource == "pods", ""
+	return user == "alice" && res != nil && res.Verb == "create" && res.Resource == "pods"
 }
 
 func (az *aliceMayCreatePods) Authenticate(token string, audiences []string) (authenticationv1.UserInfo, []string, bool) {

@@ -2,6 +2,7 @@ package satoken
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -54,15 +55,11 @@ func SplitSubject(user string) (namespace, name string, ok bool) {
 }
 
 // HasAudience reports whether the token is meant for one of audiences.
-func (c *Claims) HasAudience(audiences []string) bool {
-	for _, a := range c.Audience {
-		for _, b := range audiences {
-			if a == b {
-				return true
-			}
-		}
-	}
-	return false
+func (c *Claims) HasAudience(audiences []string) bool { return Intersects(c.Audience, audiences) }
+
+// Intersects reports whether two audience lists share one.
+func Intersects(a, b []string) bool {
+	return slices.ContainsFunc(a, func(x string) bool { return slices.Contains(b, x) })
 }
 
 // check verifies the claims' structure against the subject.
