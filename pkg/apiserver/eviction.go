@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tugcluster/tug/pkg/controller/disruption/budget"
+	"github.com/tugcluster/tug/pkg/controller/replicaset"
 	"github.com/tugcluster/tug/pkg/storage"
 )
 
@@ -149,7 +150,7 @@ func podDone(pod *corev1.Pod) bool {
 // IfHealthyBudget (the default) while the budget has the healthy pods it
 // wants.
 func unhealthyMayGo(pdb *policyv1.PodDisruptionBudget, pod *corev1.Pod) bool {
-	if budget.IsPodReady(pod) {
+	if replicaset.IsPodReady(pod) {
 		return false
 	}
 	if p := pdb.Spec.UnhealthyPodEvictionPolicy; p != nil && *p == policyv1.AlwaysAllow {

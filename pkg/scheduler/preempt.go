@@ -29,10 +29,6 @@ func (s *Scheduler) preempt(pi *PodInfo, res result) (*preemptionPlan, string) {
 	if pod.Spec.PreemptionPolicy != nil && *pod.Spec.PreemptionPolicy == corev1.PreemptNever {
 		return nil, "preemption: not eligible due to preemptionPolicy=Never."
 	}
-	pdbs, err := listBudgets(s.pdbs)
-	if err != nil {
-		return nil, fmt.Sprintf("preemption: %v.", err)
-	}
 	s.snap.mu.RLock()
 	defer s.snap.mu.RUnlock()
 	if node := pod.Status.NominatedNodeName; node != "" {
@@ -42,6 +38,11 @@ func (s *Scheduler) preempt(pi *PodInfo, res result) (*preemptionPlan, string) {
 	}
 	if res.podErr != nil {
 		return nil, fmt.Sprintf("preemption: 0/%d nodes are available: %d %s.", res.numNodes, res.numNodes, reasonPreemptionNotHelpful)
+	}
+	// The budgets are read only for a pod that may preempt at all.
+	pdbs, err := listBudgets(s.pdbs)
+	if err != nil {
+		return nil, fmt.Sprintf("preemption: %v.", err)
 	}
 	c := &cycle{pod: pi, snap: s.snap}
 	return findPreemption(c, s.algo.filters, res.failures, pdbs)

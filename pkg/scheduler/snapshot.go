@@ -256,6 +256,10 @@ func (s *Snapshot) IsAssumed(key string) bool {
 func (s *Snapshot) Nominate(pi *PodInfo, node string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.nominateLocked(pi, node)
+}
+
+func (s *Snapshot) nominateLocked(pi *PodInfo, node string) {
 	s.clearNominatedLocked(pi.Key)
 	n, ok := s.nodes[node]
 	if !ok {
@@ -282,8 +286,8 @@ func (s *Snapshot) NominateOver(pi *PodInfo, node string) []*PodInfo {
 	for _, other := range displaced {
 		s.clearNominatedLocked(other.Key)
 	}
+	s.nominateLocked(pi, node)
 	s.mu.Unlock()
-	s.Nominate(pi, node)
 	return displaced
 }
 

@@ -32,7 +32,6 @@ type Controller struct {
 	client     kubernetes.Interface
 	history    history.Client
 	dsLister   appslisters.DaemonSetLister
-	podLister  corelisters.PodLister
 	podIndexer cache.Indexer
 	nodes      corelisters.NodeLister
 	revisions  appslisters.ControllerRevisionLister
@@ -59,7 +58,6 @@ func New(c *controller.Context) (controller.Controller, error) {
 		client:     c.Client,
 		history:    history.Client{Client: c.Client},
 		dsLister:   dsInf.Lister(),
-		podLister:  podInf.Lister(),
 		podIndexer: podInf.Informer().GetIndexer(),
 		nodes:      nodeInf.Lister(),
 		revisions:  revInf.Lister(),

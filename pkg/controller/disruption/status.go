@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/tugcluster/tug/pkg/controller/disruption/budget"
+	"github.com/tugcluster/tug/pkg/controller/replicaset"
 )
 
 // countsScale reports whether a budget's expectedPods is the scale of the
@@ -139,7 +140,7 @@ func countHealthy(pods []*corev1.Pod, disrupted map[string]metav1.Time) int32 {
 		if _, evicted := disrupted[pod.Name]; evicted {
 			continue
 		}
-		if budget.IsPodReady(pod) {
+		if replicaset.IsPodReady(pod) {
 			n++
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
-	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 
@@ -32,7 +31,6 @@ var kind = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"}
 type Controller struct {
 	client       kubernetes.Interface
 	rsLister     appslisters.ReplicaSetLister
-	podLister    corelisters.PodLister
 	podIndexer   cache.Indexer
 	synced       []cache.InformerSynced
 	queue        controller.Queue
@@ -54,7 +52,6 @@ func New(c *controller.Context) (controller.Controller, error) {
 	rc := &Controller{
 		client:       c.Client,
 		rsLister:     rsInf.Lister(),
-		podLister:    podInf.Lister(),
 		podIndexer:   podInf.Informer().GetIndexer(),
 		synced:       []cache.InformerSynced{rsInf.Informer().HasSynced, podInf.Informer().HasSynced},
 		queue:        controller.NewQueue("replicaset"),

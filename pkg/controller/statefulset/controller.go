@@ -32,7 +32,6 @@ type Controller struct {
 	client     kubernetes.Interface
 	history    history.Client
 	setLister  appslisters.StatefulSetLister
-	podLister  corelisters.PodLister
 	podIndexer cache.Indexer
 	claims     corelisters.PersistentVolumeClaimLister
 	revisions  appslisters.ControllerRevisionLister
@@ -57,7 +56,6 @@ func New(c *controller.Context) (controller.Controller, error) {
 		client:     c.Client,
 		history:    history.Client{Client: c.Client},
 		setLister:  setInf.Lister(),
-		podLister:  podInf.Lister(),
 		podIndexer: podInf.Informer().GetIndexer(),
 		claims:     pvcInf.Lister(),
 		revisions:  revInf.Lister(),

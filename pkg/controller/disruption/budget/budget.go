@@ -37,17 +37,6 @@ func Guards(pdb *policyv1.PodDisruptionBudget, pod *corev1.Pod) bool {
 	return ok && pdb.Namespace == pod.Namespace && !sel.Empty() && sel.Matches(labels.Set(pod.Labels))
 }
 
-// IsPodReady reports whether the pod's Ready condition is True; it is
-// what a budget counts as healthy.
-func IsPodReady(pod *corev1.Pod) bool {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
-
 // SetDisruptionAllowed records the DisruptionAllowed condition that
 // status.disruptionsAllowed implies: True/SufficientPods when positive,
 // False/InsufficientPods otherwise.
