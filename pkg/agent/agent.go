@@ -256,14 +256,18 @@ func (a *Agent) podChanged(pod *corev1.Pod) {
 // pods with readiness gates (others' conditions decide Ready), still sync.
 func (a *Agent) ownStatusEcho(old, pod *corev1.Pod) bool {
 	if old.UID != pod.UID || pod.DeletionTimestamp != nil || old.DeletionTimestamp != nil ||
-		len(pod.Spec.ReadinessGates) > 0 || !maps.Equal(old.Labels, pod.Labels) ||
-		!maps.Equal(old.Annotations, pod.Annotations) || !apiequality.Semantic.DeepEqual(&old.Spec, &pod.Spec) {
+		len(pod.Spec.ReadinessGates) > 0 {
 		return false
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	// The cheap test first: most updates are not this agent's own write.
 	st := a.pods[podKey(pod)]
 	if st == nil || st.uid != pod.UID || st.deleting || st.replacement != nil || st.writtenResultRV != pod.ResourceVersion {
+		return false
+	}
+	if !maps.Equal(old.Labels, pod.Labels) || !maps.Equal(old.Annotations, pod.Annotations) ||
+		!apiequality.Semantic.DeepEqual(&old.Spec, &pod.Spec) {
 		return false
 	}
 	st.pod = pod

@@ -49,11 +49,15 @@ func watchNodes(ctx context.Context, cfg Config, pn *podNetwork, onNetwork func(
 		nodes := make([]corev1.Node, 0, len(list))
 		for _, n := range list {
 			nodes = append(nodes, *n)
-			if n.Name == cfg.NodeName && !cfg.PodCIDR.IsValid() && n.Spec.PodCIDR != "" && !pn.configured() {
+			if n.Name == cfg.NodeName && !cfg.PodCIDR.IsValid() && n.Spec.PodCIDR != "" {
+				// A repeat is a no-op, a changed podCIDR an error.
+				was := pn.configured()
 				if err := configureFromNode(pn, cfg, n.Spec.PodCIDR); err != nil {
 					return err
 				}
-				onNetwork()
+				if !was {
+					onNetwork()
+				}
 			}
 		}
 		peers := peerRoutes(cfg.NodeName, nodes)

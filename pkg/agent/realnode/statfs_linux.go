@@ -11,8 +11,3 @@ func fsUsage(dir string) (fsStats, bool) {
 	}
 	return fsStats{blocks: st.Blocks, blocksAvail: st.Bavail, files: st.Files, filesFree: st.Ffree, blockSize: st.Bsize}, true
 }
-
-func fsSize(dir string) (int64, bool) {
-	u, ok := fsUsage(dir)
-	return int64(u.blocks) * u.blockSize, ok
-}

@@ -82,8 +82,8 @@ func Capacity(dataDir string) corev1.ResourceList {
 	if mem, ok := meminfo("/proc/meminfo", "MemTotal"); ok {
 		rl[corev1.ResourceMemory] = *resource.NewQuantity(mem, resource.BinarySI)
 	}
-	if size, ok := fsSize(dataDir); ok {
-		rl[corev1.ResourceEphemeralStorage] = *resource.NewQuantity(size, resource.BinarySI)
+	if u, ok := fsUsage(dataDir); ok {
+		rl[corev1.ResourceEphemeralStorage] = *resource.NewQuantity(int64(u.blocks)*u.blockSize, resource.BinarySI)
 	}
 	return rl
 }
