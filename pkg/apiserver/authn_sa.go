@@ -13,15 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/tugcluster/tug/pkg/apiserver/rbac"
 	"github.com/tugcluster/tug/pkg/apiserver/satoken"
 	"github.com/tugcluster/tug/pkg/storage"
-)
-
-// Groups every service account belongs to, as in Kubernetes.
-const (
-	ServiceAccountsGroup       = rbac.ServiceAccountsGroup
-	serviceAccountsGroupPrefix = "system:serviceaccounts:"
 )
 
 func newTokenSigner(cfg Config) (*satoken.Signer, error) {
@@ -71,7 +64,7 @@ func (s *Server) serviceAccountUser(ctx context.Context, token string, audiences
 	return User{
 		Name:   satoken.Subject(k.Namespace, k.ServiceAccount.Name),
 		UID:    k.ServiceAccount.UID,
-		Groups: []string{ServiceAccountsGroup, serviceAccountsGroupPrefix + k.Namespace},
+		Groups: satoken.Groups(k.Namespace),
 	}, true
 }
 

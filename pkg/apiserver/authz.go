@@ -104,21 +104,26 @@ func (src *rbacSource) RoleBindings(namespace string) []*rbacv1.RoleBinding {
 }
 
 func (src *rbacSource) ClusterRole(name string) *rbacv1.ClusterRole {
-	r := src.s.lookup(rbacGroup, "v1", "clusterroles")
 	role := &rbacv1.ClusterRole{}
-	if r.store.Get(src.ctx, r.key("", name), storage.GetOptions{ResourceVersion: "0"}, role) != nil {
+	if !src.get("clusterroles", "", name, role) {
 		return nil
 	}
 	return role
 }
 
 func (src *rbacSource) Role(namespace, name string) *rbacv1.Role {
-	r := src.s.lookup(rbacGroup, "v1", "roles")
 	role := &rbacv1.Role{}
-	if r.store.Get(src.ctx, r.key(namespace, name), storage.GetOptions{ResourceVersion: "0"}, role) != nil {
+	if !src.get("roles", namespace, name, role) {
 		return nil
 	}
 	return role
+}
+
+// get reads a role from the watch cache (not confirmed by etcd, unlike
+// cachedGet): a missing role grants nothing.
+func (src *rbacSource) get(resource, namespace, name string, into runtime.Object) bool {
+	r := src.s.lookup(rbacGroup, "v1", resource)
+	return r.store.Get(src.ctx, r.key(namespace, name), storage.GetOptions{ResourceVersion: "0"}, into) == nil
 }
 
 func pointers[T any](items []T) []*T {

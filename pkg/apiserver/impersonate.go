@@ -86,7 +86,7 @@ func (s *Server) impersonated(ctx context.Context, caller User, name string, gro
 			return User{}, err
 		}
 		if len(groups) == 0 {
-			as.Groups = []string{ServiceAccountsGroup, serviceAccountsGroupPrefix + ns}
+			as.Groups = satoken.Groups(ns)
 		}
 	} else if err := allowed("users", "", name); err != nil {
 		return User{}, err

@@ -10,14 +10,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/utils/ptr"
+
+	"github.com/tugcluster/tug/pkg/controller/rootcacert"
 )
 
-// Where pods find their service account credentials, and the ConfigMap
-// every namespace has with the cluster's CA (published by the root CA
-// controller).
+// Where pods find their service account credentials.
 const (
-	ServiceAccountMountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
-	RootCAConfigMap         = "kube-root-ca.crt"
+	serviceAccountMountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
 	apiAccessVolumePrefix   = "kube-api-access-"
 	// apiAccessTokenSeconds is the lifetime Kubernetes asks for the
 	// injected token (an hour and seven seconds, so it is recognisable).
@@ -29,7 +28,7 @@ const (
 // "default" one may still be on its way), a pod without imagePullSecrets
 // gets the account's, and unless the pod or the account turns automounting
 // off, every container gets the projected kube-api-access volume (token,
-// ca.crt, namespace) at ServiceAccountMountPath.
+// ca.crt, namespace) at serviceAccountMountPath.
 func (s *Server) admitPodServiceAccount(ctx context.Context, r *resource, obj runtime.Object) error {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok || r.Group != "" || r.Name != "pods" {
@@ -60,7 +59,7 @@ func (s *Server) admitPodServiceAccount(ctx context.Context, r *resource, obj ru
 }
 
 // mountAPIAccess adds the kube-api-access volume and mounts it read-only
-// in every container that has nothing at ServiceAccountMountPath yet.
+// in every container that has nothing at serviceAccountMountPath yet.
 func mountAPIAccess(spec *corev1.PodSpec) {
 	for _, v := range spec.Volumes {
 		if strings.HasPrefix(v.Name, apiAccessVolumePrefix) && v.Projected != nil {
@@ -71,11 +70,11 @@ func mountAPIAccess(spec *corev1.PodSpec) {
 	mounted := false
 	mount := func(cs []corev1.Container) {
 		for i := range cs {
-			if hasMountAt(cs[i].VolumeMounts, ServiceAccountMountPath) {
+			if hasMountAt(cs[i].VolumeMounts, serviceAccountMountPath) {
 				continue
 			}
 			cs[i].VolumeMounts = append(cs[i].VolumeMounts, corev1.VolumeMount{
-				Name: name, MountPath: ServiceAccountMountPath, ReadOnly: true})
+				Name: name, MountPath: serviceAccountMountPath, ReadOnly: true})
 			mounted = true
 		}
 	}
@@ -91,7 +90,7 @@ func mountAPIAccess(spec *corev1.PodSpec) {
 				{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{
 					ExpirationSeconds: ptr.To(apiAccessTokenSeconds), Path: "token"}},
 				{ConfigMap: &corev1.ConfigMapProjection{
-					LocalObjectReference: corev1.LocalObjectReference{Name: RootCAConfigMap},
+					LocalObjectReference: corev1.LocalObjectReference{Name: rootcacert.ConfigMapName},
 					Items:                []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}}},
 				{DownwardAPI: &corev1.DownwardAPIProjection{Items: []corev1.DownwardAPIVolumeFile{{
 					Path:     "namespace",

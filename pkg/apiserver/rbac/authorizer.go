@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/tugcluster/tug/pkg/apiserver/satoken"
 )
 
 // Attributes describe one request.
@@ -139,7 +141,7 @@ func bindsCaller(subjects []rbacv1.Subject, bindingNamespace, user string, group
 			if ns == "" {
 				ns = bindingNamespace
 			}
-			if ns != "" && user == "system:serviceaccount:"+ns+":"+s.Name {
+			if ns != "" && user == satoken.Subject(ns, s.Name) {
 				return true
 			}
 		}
@@ -202,10 +204,10 @@ func nonResourceMatches(urls []string, path string) bool {
 func RoleRefRules(src Source, namespace string, ref rbacv1.RoleRef) (rules []rbacv1.PolicyRule, ok bool) {
 	switch ref.Kind {
 	case "ClusterRole":
-		if src.ClusterRole(ref.Name) == nil {
-			return nil, false
+		if cr := src.ClusterRole(ref.Name); cr != nil {
+			return cr.Rules, true
 		}
-		return clusterRoleRules(src, ref.Name), true
+		return nil, false
 	case "Role":
 		r := src.Role(namespace, ref.Name)
 		if r == nil {

@@ -4,6 +4,8 @@ import (
 	"slices"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/tugcluster/tug/pkg/apiserver/satoken"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -12,7 +14,7 @@ const (
 	MastersGroup         = "system:masters"
 	AuthenticatedGroup   = "system:authenticated"
 	UnauthenticatedGroup = "system:unauthenticated"
-	ServiceAccountsGroup = "system:serviceaccounts"
+	ServiceAccountsGroup = satoken.ServiceAccountsGroup
 )
 
 var (

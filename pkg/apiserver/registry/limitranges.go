@@ -2,10 +2,8 @@ package registry
 
 import (
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -23,15 +21,7 @@ func limitRangesResource() *Resource {
 		ValidateUpdate: typedValidateUpdate(func(lr, _ *corev1.LimitRange) field.ErrorList {
 			return validateLimitRange(lr)
 		}),
-		Table: &Table{
-			Columns: []metav1.TableColumnDefinition{
-				nameColumn(),
-				tableColumn("Created At", "date", "CreationTimestamp is a timestamp representing the server time when this object was created.", 0),
-			},
-			Row: tableRow(func(lr *corev1.LimitRange) []any {
-				return []any{lr.Name, lr.CreationTimestamp.UTC().Format(time.RFC3339)}
-			}),
-		},
+		Table: createdAtTable(),
 	}
 }
 

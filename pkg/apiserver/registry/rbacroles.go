@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/validate/content"
@@ -109,22 +108,4 @@ func validatePolicyRule(rule *rbacv1.PolicyRule, namespaced bool, path *field.Pa
 		errs = append(errs, field.Required(path.Child("resources"), "resource rules must supply at least one resource"))
 	}
 	return errs
-}
-
-// createdAtTable is the NAME / CREATED AT table Kubernetes prints for
-// kinds without a printer of their own, roles among them.
-func createdAtTable() *Table {
-	return &Table{
-		Columns: []metav1.TableColumnDefinition{
-			nameColumn(),
-			tableColumn("Created At", "date", metav1.ObjectMeta{}.SwaggerDoc()["creationTimestamp"], 0),
-		},
-		Row: func(obj runtime.Object) []any {
-			m, ok := obj.(metav1.Object)
-			if !ok {
-				return nil
-			}
-			return []any{m.GetName(), m.GetCreationTimestamp().UTC().Format(time.RFC3339)}
-		},
-	}
 }

@@ -6,10 +6,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/tugcluster/tug/pkg/apiserver/rbac"
 )
 
 // AllAuthenticated is the group every authenticated caller belongs to.
-const AllAuthenticated = "system:authenticated"
+const AllAuthenticated = rbac.AuthenticatedGroup
 
 // Review is a create-only resource that is never stored: the server
 // answers a posted question about the caller (who am I, may I do this)

@@ -75,3 +75,21 @@ func tableRow[T runtime.Object](row func(T) []any) func(runtime.Object) []any {
 		return row(t)
 	}
 }
+
+// createdAtTable is the NAME / CREATED AT table Kubernetes prints for
+// kinds without a printer of their own, roles among them.
+func createdAtTable() *Table {
+	return &Table{
+		Columns: []metav1.TableColumnDefinition{
+			nameColumn(),
+			tableColumn("Created At", "date", metav1.ObjectMeta{}.SwaggerDoc()["creationTimestamp"], 0),
+		},
+		Row: func(obj runtime.Object) []any {
+			m, ok := obj.(metav1.Object)
+			if !ok {
+				return nil
+			}
+			return []any{m.GetName(), m.GetCreationTimestamp().UTC().Format(time.RFC3339)}
+		},
+	}
+}

@@ -38,6 +38,15 @@ type Ref struct {
 	UID  string `json:"uid"`
 }
 
+// ServiceAccountsGroup holds every service account.
+const ServiceAccountsGroup = "system:serviceaccounts"
+
+// Groups are the groups of a service account of namespace, as Kubernetes
+// names them.
+func Groups(namespace string) []string {
+	return []string{ServiceAccountsGroup, ServiceAccountsGroup + ":" + namespace}
+}
+
 // Subject is the user name of a service account.
 func Subject(namespace, name string) string {
 	return "system:serviceaccount:" + namespace + ":" + name
