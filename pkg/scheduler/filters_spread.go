@@ -72,10 +72,11 @@ func spreadConstraints(c *cycle, when corev1.UnsatisfiableConstraintAction) []*s
 		return true
 	}
 	// Every eligible domain counts, with no matching pod too.
-	if key, ok := singleKey(out); ok && !hasNodeSelection(pod) {
-		// Every node with the key is eligible: its values are the
-		// domains, known without a walk over the nodes.
-		out[0].domains = len(c.snap.labelValues[key])
+	if len(out) == 1 && !hasNodeSelection(pod) {
+		// Every node with the one key is eligible (with more constraints
+		// a node needs every key): the key's values are the domains,
+		// known without a walk over the nodes.
+		out[0].domains = len(c.snap.labelValues[out[0].topologyKey])
 	} else {
 		for _, n := range c.snap.list {
 			if eligible(n) {
@@ -108,16 +109,6 @@ func spreadConstraints(c *cycle, when corev1.UnsatisfiableConstraintAction) []*s
 		}
 	}
 	return out
-}
-
-// singleKey reports the topology key of constraints when there is exactly
-// one constraint (several constraints on one key keep separate counts, so
-// they take the general path).
-func singleKey(constraints []*spreadConstraint) (string, bool) {
-	if len(constraints) != 1 {
-		return "", false
-	}
-	return constraints[0].topologyKey, true
 }
 
 // hasNodeSelection reports whether the pod restricts its nodes by

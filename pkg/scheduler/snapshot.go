@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -130,14 +131,19 @@ func (s *Snapshot) SetNode(node *corev1.Node) {
 		s.nodes[node.Name] = n
 	}
 	hadNode := n.Node != nil
+	sameLabels := hadNode && maps.Equal(n.Node.Labels, node.Labels)
 	if hadNode {
 		s.countImages(n.Node, -1)
-		s.countLabels(n.Node, -1)
+		if !sameLabels {
+			s.countLabels(n.Node, -1)
+		}
 	}
 	n.Node = node
 	n.Allocatable = resourcesFromList(node.Status.Allocatable)
 	s.countImages(node, 1)
-	s.countLabels(node, 1)
+	if !sameLabels {
+		s.countLabels(node, 1)
+	}
 	if !hadNode {
 		i, _ := s.listIndex(node.Name)
 		s.list = slices.Insert(s.list, i, n)

@@ -113,13 +113,13 @@ func (c *Controller) enqueueClaims(pod *corev1.Pod) {
 // unprotected reports whether a live claim lacks the finalizer: one
 // created before claims got it at admission.
 func unprotected(pvc *corev1.PersistentVolumeClaim) bool {
-	return pvc.DeletionTimestamp == nil && !slices.Contains(pvc.Finalizers, Finalizer)
+	return pvc.DeletionTimestamp == nil && !controller.HasFinalizer(pvc, Finalizer)
 }
 
 // deletionPending reports whether the claim was deleted and still waits
 // for this controller.
 func deletionPending(pvc *corev1.PersistentVolumeClaim) bool {
-	return pvc.DeletionTimestamp != nil && slices.Contains(pvc.Finalizers, Finalizer)
+	return pvc.DeletionTimestamp != nil && controller.HasFinalizer(pvc, Finalizer)
 }
 
 // sync removes the finalizer of one deleted claim once no pod uses it.

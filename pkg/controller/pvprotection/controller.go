@@ -71,13 +71,13 @@ func (c *Controller) volumeChanged(obj any) {
 // unprotected reports whether a live volume lacks the finalizer: one
 // created before volumes got it at admission.
 func unprotected(pv *corev1.PersistentVolume) bool {
-	return pv.DeletionTimestamp == nil && !slices.Contains(pv.Finalizers, Finalizer)
+	return pv.DeletionTimestamp == nil && !controller.HasFinalizer(pv, Finalizer)
 }
 
 // deletionPending reports whether the volume was deleted and still waits
 // for this controller.
 func deletionPending(pv *corev1.PersistentVolume) bool {
-	return pv.DeletionTimestamp != nil && slices.Contains(pv.Finalizers, Finalizer)
+	return pv.DeletionTimestamp != nil && controller.HasFinalizer(pv, Finalizer)
 }
 
 // sync removes the finalizer of one deleted volume once it is not bound.
