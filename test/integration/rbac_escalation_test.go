@@ -56,6 +56,22 @@ func TestRBACEscalation(t *testing.T) {
 		t.Errorf("refused role was stored: %v", err)
 	}
 
+	// With "escalate" on roles the same role is allowed.
+	if _, err := cluster.client.RbacV1().Roles(ns).Create(ctx(t), &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "may-escalate"},
+		Rules: []rbacv1.PolicyRule{{Verbs: []string{"escalate"}, APIGroups: []string{rbacv1.GroupName}, Resources: []string{"roles"}}}},
+		metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cluster.client.RbacV1().RoleBindings(ns).Create(ctx(t), &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "boss-escalates"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "may-escalate"},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "boss", Namespace: ns}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		_, err := boss.Roles(ns).Create(ctx(t), readNodes, metav1.CreateOptions{})
+		return err == nil, fmt.Sprintf("role beyond the admin's rights with escalate: %v", err)
+	})
+
 	bind := func(name, kind, role string) error {
 		_, err := boss.RoleBindings(ns).Create(ctx(t), &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
 			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kind, Name: role},
@@ -168,6 +184,17 @@ func TestImpersonation(t *testing.T) {
 		"Authorization": "Bearer " + adminToken, "Impersonate-Group": "devs"})
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("groups without a user: status %d, want 400", resp.StatusCode)
+	}
+	// A uid needs the verb on uids too; user extras are not supported.
+	resp, _ = doRequest(t, http.MethodGet, "/api", "", nil, map[string]string{
+		"Authorization": "Bearer " + tr.Status.Token, "Impersonate-User": viewer, "Impersonate-Uid": "1234"})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("impersonating a uid without the verb: status %d, want 403", resp.StatusCode)
+	}
+	resp, _ = doRequest(t, http.MethodGet, "/api", "", nil, map[string]string{
+		"Authorization": "Bearer " + adminToken, "Impersonate-User": viewer, "Impersonate-Extra-Scopes": "x"})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("impersonating user extras: status %d, want 400", resp.StatusCode)
 	}
 }
 
